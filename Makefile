@@ -1,0 +1,76 @@
+# shai developer entry points. The README names `make lab` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+
+UV        = $(shell scripts/uv.sh 2>/dev/null || echo uv)
+PY312     = $(shell scripts/python312.sh)
+RUN       = $(UV) run --frozen --python $(PY312)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_FORCE_COLOR := false
+export PY_COLORS := 0
+
+.PHONY: help
+help: ## list targets
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: bootstrap
+bootstrap: ## install host packages, uv and the Python environment
+	scripts/bootstrap.sh
+
+.PHONY: collection
+collection: bootstrap ## link this tree as vectorweight.shai under .cache/collections
+	mkdir -p .cache/collections/ansible_collections/vectorweight
+	ln -sfn $(CURDIR) .cache/collections/ansible_collections/vectorweight/shai
+
+.PHONY: tools
+tools: bootstrap ## build the real peers (kubeseal, sealed-secrets controller, Ollama, kube-apiserver) from Go modules, cached
+	tools/build.sh
+
+.PHONY: lab
+lab: collection ## THE MAIN JOB: bring up the local lab and run site.yml against it
+	$(RUN) shai lab up
+	$(RUN) shai lab run-site
+
+.PHONY: lab-down
+lab-down: bootstrap ## tear the lab down
+	$(RUN) shai lab down
+
+.PHONY: lint
+lint: collection ## ansible-lint (production), yamllint, ruff, mypy, secret scan
+	$(RUN) yamllint -s .
+	$(RUN) ruff check src tests benchmarks
+	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) mypy
+	$(RUN) ansible-lint --profile production --offline
+	scripts/doc-check.sh
+
+.PHONY: sanity
+sanity: collection ## ansible-test sanity (offline pip bootstrap)
+	scripts/sanity.sh
+
+.PHONY: unit
+unit: collection tools ## pytest (unit + integration against real peers)
+	$(RUN) pytest -q -m "not lab" tests
+
+.PHONY: molecule
+molecule: collection ## every molecule scenario on real lab hosts
+	scripts/molecule-all.sh
+
+.PHONY: build
+build: collection ## ansible-galaxy collection build + ansible-doc for every module
+	scripts/build-check.sh
+
+.PHONY: test
+test: lint sanity build unit molecule ## EVERYTHING: what CI runs
+	@echo "make test: all gates passed"
+
+.PHONY: bench
+bench: collection tools ## run every benchmark and print figures
+	for b in benchmarks/*.py; do echo "== $$b"; $(RUN) python $$b; done
+
+.PHONY: clean
+clean: ## remove caches inside the tree (not the lab rootfs cache)
+	rm -rf .cache .mypy_cache .ruff_cache .pytest_cache tests/output
