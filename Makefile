@@ -21,7 +21,7 @@ bootstrap: ## install host packages, uv and the Python environment
 	scripts/bootstrap.sh
 
 .PHONY: collection
-collection: bootstrap ## link this tree as vectorweight.shai under .cache/collections
+collection: bootstrap 
 	mkdir -p .cache/collections/ansible_collections/vectorweight
 	ln -sfn $(CURDIR) .cache/collections/ansible_collections/vectorweight/shai
 

@@ -34,3 +34,7 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 echo "bootstrap: uv sync"
 "$(scripts/uv.sh)" sync --frozen --python "$PY312" -q
+
+# Make this tree importable as the vectorweight.shai collection (ansible and the CLI).
+mkdir -p .cache/collections/ansible_collections/vectorweight
+ln -sfn "$PWD" .cache/collections/ansible_collections/vectorweight/shai
