@@ -1,0 +1,164 @@
+"""`shai drift`: run the drift check and read its report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from shai.drift import runner
+
+app = typer.Typer(
+    name="drift",
+    help="Drift detection: what a check-mode run of the platform would change, with diffs.",
+    no_args_is_help=True,
+)
+
+_STYLE = {"clean": "bold green", "drift": "bold yellow", "error": "bold red"}
+
+
+@app.command()
+def run(
+    inventory: Annotated[
+        list[str] | None,
+        typer.Option("--inventory", "-i", help="Inventory (repeatable); default: ansible.cfg's."),
+    ] = None,
+    playbook: Annotated[
+        Path | None,
+        typer.Option(help="Playbook to run in check mode (default: the collection's playbooks/drift.yml)."),
+    ] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option(help="Where drift-report.json/.md go ($SHAI_DRIFT_REPORT_DIR).")
+    ] = None,
+    metrics_dir: Annotated[
+        Path | None,
+        typer.Option(help="node_exporter textfile directory for shai_drift.prom; omitted = no metrics."),
+    ] = None,
+    limit: Annotated[str | None, typer.Option("--limit", "-l", help="Limit to hosts/groups.")] = None,
+    vault_password_file: Annotated[
+        Path | None, typer.Option(help="Vault password file passed to ansible-playbook.")
+    ] = None,
+    extra: Annotated[
+        list[str] | None, typer.Option("--ansible-arg", help="Extra ansible-playbook argument (repeatable).")
+    ] = None,
+    summary: Annotated[bool, typer.Option(help="Print the report summary after the run.")] = True,
+) -> None:
+    """Run the drift playbook with --check --diff. Exit 0: no drift, 2: drift found, 1: errors."""
+    if vault_password_file is not None and not vault_password_file.is_file():
+        typer.echo(f"error: --vault-password-file {vault_password_file} does not exist", err=True)
+        raise typer.Exit(runner.EXIT_ERROR)
+    outcome = runner.run(
+        inventory=inventory or [],
+        playbook=playbook,
+        report_dir=report_dir,
+        metrics_dir=metrics_dir,
+        limit=limit,
+        vault_password_file=vault_password_file,
+        extra_args=extra or [],
+    )
+    if summary:
+        print_report(outcome.report, Console(), diffs=False)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def report(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Report directory or drift-report.json (default: the run's report dir)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+    diffs: Annotated[bool, typer.Option(help="Show each change's diff.")] = True,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit with the report's code (0 clean, 2 drift, 1 error).")
+    ] = False,
+) -> None:
+    """Pretty-print the last drift report."""
+    from ansible_collections.vectorweight.shai.plugins.module_utils import drift_report as dr
+
+    target = path or runner.default_report_dir()
+    try:
+        data: dict[str, Any] = dr.load_report(str(target))
+    except FileNotFoundError:
+        typer.echo(f"error: no drift report at {target} (run `shai drift run` first)", err=True)
+        raise typer.Exit(1) from None
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        print_report(data, Console(), diffs=diffs)
+    if exit_code:
+        raise typer.Exit(int(data.get("exit_code", 1)))
+
+
+def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> None:
+    """Render a drift report with rich: status, counts, changes (+diffs), errors, blind spots."""
+    s = data["summary"]
+    status = str(data["status"])
+    head = (
+        f"[{_STYLE.get(status, 'bold')}]{status.upper()}[/]  finished {data['finished_at']} "
+        f"in {data['duration_seconds']:.1f}s  ({data['playbook']})\n"
+        f"hosts {s['hosts']}  changed tasks {s['changed_tasks']}  handlers {s['handlers_changed']}  "
+        f"failed {s['failed_tasks']}  unreachable {s['unreachable_hosts']}  "
+        f"unverified {s['unverified_tasks']}"
+    )
+    if data["argocd"]["checked"]:
+        head += (
+            f"\nArgoCD apps {s['applications']}  out of sync {s['applications_out_of_sync']}  "
+            f"drifted {s['applications_drifted']}"
+        )
+    if not data.get("check_mode", True):
+        head += "\n[bold red]not a check-mode run: these changes were applied[/]"
+    console.print(Panel(head, title="shai drift report"))
+    for fatal in data.get("fatal") or []:
+        console.print(f"[bold red]run error:[/] {fatal}")
+    if data["changes"]:
+        table = Table(title="Changes", show_lines=False)
+        for col in ("host", "role", "task", "where"):
+            table.add_column(col)
+        for c in data["changes"]:
+            task = c["task"] + (" [dim](handler)[/]" if c["handler"] else "")
+            table.add_row(c["host"], c["role"], task, c["path"])
+        console.print(table)
+        if diffs:
+            for c in data["changes"]:
+                if c["handler"]:
+                    continue
+                console.rule(f"{c['host']}: {c['task']}")
+                if c.get("censored"):
+                    console.print("[dim]diff hidden: the task has no_log[/]")
+                elif c.get("diff_text"):
+                    console.print(Syntax(c["diff_text"], "diff", theme="ansi_dark", word_wrap=True))
+                else:
+                    items = ", ".join(str(i) for i in c.get("items") or [])
+                    console.print("[dim]changed without a diff[/]" + (f" items: {items}" if items else ""))
+    if data["errors"]:
+        table = Table(title="Errors")
+        for col in ("host", "task", "message"):
+            table.add_column(col)
+        for e in data["errors"]:
+            table.add_row(e["host"], e["task"] or "(unreachable)", str(e["msg"])[:500])
+        console.print(table)
+    apps = [a for a in data["argocd"]["applications"] if a["drift"] or a["sync_status"] != "Synced"]
+    if apps:
+        table = Table(title="ArgoCD applications")
+        for col in ("application", "sync", "health"):
+            table.add_column(col)
+        for a in apps:
+            table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"])
+        console.print(table)
+    if data["unverified"]:
+        table = Table(title="Not verifiable in check mode")
+        for col in ("host", "role", "task", "reason"):
+            table.add_column(col)
+        for u in data["unverified"]:
+            table.add_row(u["host"], u["role"], u["task"], u["reason"])
+        console.print(table)
