@@ -1,0 +1,1 @@
+"""Secrets lifecycle: catalog, vault, SealedSecrets sealing (crypto in module_utils/sealing.py)."""
