@@ -17,8 +17,8 @@ description:
     reading what is installed from C(/api/tags).
   - Idempotent - a model already listed by C(/api/tags) is not pulled again (and, with O(digest),
     only when its digest matches).
-  - Errors reported inside the pull stream (a C({"error": ...}) line sent with HTTP 200) fail the
-    task with Ollama's message.
+  - "Errors reported inside the pull stream (an C(error) line sent with HTTP 200) fail the
+    task with Ollama's message."
   - Optionally prunes every installed model that is not in O(name).
   - O(registry) rewrites library model names to another registry (a homelab mirror), so air-gapped
     hosts pull from it; O(insecure) allows a plain-http mirror.
@@ -53,6 +53,11 @@ options:
       - With O(state=present), delete every installed model not listed in O(name).
     type: bool
     default: false
+  pull:
+    description:
+      - With V(false), models missing from O(name) are not pulled (use with O(prune) to only remove).
+    type: bool
+    default: true
   digest:
     description:
       - Expected digest (C(sha256:...) or 64 hex) of the model when O(name) holds one model.
@@ -151,6 +156,7 @@ def main():
             name=dict(type="list", elements="str", required=True, aliases=["models"]),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             prune=dict(type="bool", default=False),
+            pull=dict(type="bool", default=True),
             digest=dict(type="str"),
             api_url=dict(type="str", default="http://127.0.0.1:11434"),
             registry=dict(type="str"),
@@ -178,6 +184,8 @@ def main():
     if p["state"] == "present":
         for canon, full in wanted_canon.items():
             have = installed.get(canon)
+            if not p["pull"]:
+                continue
             if have is None:
                 to_pull.append(full)
             elif p["digest"] and _norm_digest(have.get("digest")) != _norm_digest(p["digest"]):

@@ -28,10 +28,10 @@ Prints ``PORT <n>`` when ready.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import http.server
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -180,9 +180,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._error(
                 401,
                 "RepoNotFound",
-                "Repository Not Found for url: %s. Please make sure you specified the correct `repo_id`"
-                " and `repo_type`. If you are trying to access a private or gated repo, make sure you are"
-                " authenticated." % self.path,
+                f"Repository Not Found for url: {self.path}. Please make sure you specified the correct"
+                " `repo_id` and `repo_type`. If you are trying to access a private or gated repo, make sure"
+                " you are authenticated.",
             )
             return None
         if need_access and repo.gated:
@@ -262,18 +262,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(bytes(data))
             sent = len(data)
         else:
-            with src.open("rb") as fh:
-                try:
-                    sent = self.connection.sendfile(fh, start, to_send) if to_send else 0
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+            with src.open("rb") as fh, contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sent = self.connection.sendfile(fh, start, to_send) if to_send else 0
         self._log(status, sent)
         if cut is not None:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(2)
-            except OSError:
-                pass
 
     # -- routes --------------------------------------------------------------------------------
     def do_HEAD(self) -> None:
@@ -339,7 +334,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     d = "/".join(([prefix] if prefix else []) + segs[:i])
                     if (recursive or i == 1) and d not in dirs:
                         dirs.add(d)
-                        entries.append({"type": "directory", "oid": hashlib.sha1(d.encode()).hexdigest(), "size": 0, "path": d})
+                        entries.append(
+                            {
+                                "type": "directory",
+                                "oid": hashlib.sha1(d.encode()).hexdigest(),
+                                "size": 0,
+                                "path": d,
+                            }
+                        )
                 if not recursive:
                     continue
             e: dict[str, Any] = {"type": "file", "oid": f.git_sha1, "size": f.size, "path": f.path}

@@ -1,0 +1,426 @@
+"""``shai-models`` / ``shai models``: one manifest, verified downloads, hosts in line.
+
+Exit codes: 0 all good, 1 a mismatch / a change predicted (diff, verify) / a failed item,
+2 bad input (manifest, repo, token).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from shai.models import hub
+from shai.models import manifest as mf
+from shai.models import sync as syncmod
+
+app = typer.Typer(
+    name="models",
+    help="Models: one manifest, verified downloads from Hugging Face and mirrors, hosts in line.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+DEFAULT_INVENTORY = Path("inventories/homelab/hosts.yml")
+
+InventoryOpt = typer.Option(
+    DEFAULT_INVENTORY, "--inventory", "-i", envvar="SHAI_INVENTORY", help="Ansible inventory."
+)
+ManifestOpt = typer.Option(
+    None, "--manifest", "-m", help="Models manifest (default: models.yml next to the inventory)."
+)
+TargetOpt = typer.Option(None, "--target", "-t", help="Only this target (repeatable).")
+JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _rich_tqdm(progress: Progress) -> type:
+    """A tqdm-compatible class that draws huggingface_hub's byte counters as rich bars."""
+
+    class RichTqdm:
+        _lock_holder: Any = None
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.total = kwargs.get("total")
+            self.n = kwargs.get("initial", 0) or 0
+            desc = str(kwargs.get("desc") or "")
+            self.bytes = kwargs.get("unit") == "B"
+            # huggingface_hub opens a file counter (not bytes) and two byte bars; show the transfer one
+            self.visible = self.bytes and "Reconstruct" not in desc and not kwargs.get("disable")
+            self.task: TaskID | None = None
+            if self.visible:
+                self.task = progress.add_task("download", total=self.total or None, completed=self.n)
+
+        @classmethod
+        def get_lock(cls) -> Any:
+            import threading
+
+            if cls._lock_holder is None:
+                cls._lock_holder = threading.RLock()
+            return cls._lock_holder
+
+        @classmethod
+        def set_lock(cls, lock: Any) -> None:
+            cls._lock_holder = lock
+
+        def __setattr__(self, key: str, value: Any) -> None:
+            object.__setattr__(self, key, value)
+            if key == "total" and getattr(self, "task", None) is not None:
+                progress.update(self.task, total=value or None)  # type: ignore[arg-type]
+
+        def update(self, n: float | None = 1) -> None:
+            self.n += int(n or 0)
+            if self.task is not None:
+                progress.update(self.task, completed=self.n)
+
+        def refresh(self, *a: Any, **k: Any) -> None:
+            if self.task is not None:
+                progress.update(self.task, total=self.total or None, completed=self.n)
+
+        def set_description(self, desc: str = "", refresh: bool = True) -> None:
+            pass
+
+        set_description_str = set_description
+
+        def set_postfix_str(self, *a: Any, **k: Any) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+        def __enter__(self) -> RichTqdm:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.close()
+
+        def __iter__(self) -> Any:
+            return iter(())
+
+    return RichTqdm
+
+
+def _fmt_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+@app.command("download-hf")
+def download_hf(
+    repo: str = typer.Argument(..., help="Hugging Face repo id, e.g. coqui/XTTS-v2."),
+    revision: str = typer.Option("main", "--revision", "-r", help="Branch, tag or commit (pin a commit)."),
+    include: list[str] = typer.Option([], "--include", help="Glob of files to take (repeatable)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Glob of files to skip (repeatable)."),
+    dest: Path | None = typer.Option(None, "--dest", "-d", help="Folder (default: the Hugging Face cache)."),
+    token: str | None = typer.Option(None, "--token", help="HF token (default: $HF_TOKEN, then the vault)."),
+    endpoint: str | None = typer.Option(None, "--endpoint", envvar="HF_ENDPOINT", help="Hub or mirror URL."),
+    repo_type: str = typer.Option("model", "--repo-type", help="model, dataset or space."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Download a repo (or some of its files) and verify every file against the Hub's hashes."""
+    try:
+        tok = hub.hf_token(token)
+    except Exception as exc:
+        raise _fail(f"cannot read the HF token from the vault: {exc}") from None
+    if dest is not None:
+        dest.mkdir(parents=True, exist_ok=True)
+    try:
+        with _progress() as progress:
+            verify_task: list[TaskID] = []
+
+            def _vp(n: int) -> None:
+                if not verify_task:
+                    verify_task.append(progress.add_task("verify sha256", total=None))
+                progress.advance(verify_task[0], n)
+
+            report = hub.download_hf(
+                repo,
+                revision,
+                include,
+                exclude,
+                dest,
+                tok,
+                endpoint,
+                repo_type,
+                tqdm_class=_rich_tqdm(progress),
+                verify_progress=_vp,
+            )
+    except hub.HubError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+    else:
+        table = Table(title=f"{repo}@{report.commit} → {report.dest}")
+        for col in ("file", "size", "check", "status"):
+            table.add_column(col)
+        for f in report.files:
+            style = "green" if f.status == "ok" else "red"
+            table.add_row(
+                f.path, _fmt_size(f.size), f"{f.algorithm} {f.expected[:16]}…", f"[{style}]{f.status}[/]"
+            )
+        out.print(table)
+    if not report.ok:
+        bad = [f.path for f in report.files if f.status != "ok"]
+        raise _fail(f"{len(bad)} file(s) did not match the Hub and were removed: {', '.join(bad)}", 1)
+
+
+def _manifest_path(inventory: Path, manifest: Path | None) -> Path:
+    return manifest if manifest is not None else inventory.parent / "models.yml"
+
+
+def _load(inventory: Path, manifest: Path | None) -> dict[str, Any]:
+    try:
+        return mf.load(_manifest_path(inventory, manifest))
+    except mf.ManifestError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command("list")
+def list_cmd(
+    inventory: Path = InventoryOpt,
+    manifest: Path | None = ManifestOpt,
+    target: list[str] = TargetOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """What the manifest declares, per target."""
+    m = _load(inventory, manifest)
+    try:
+        selected = mf.targets(m, target or None)
+    except mf.ManifestError as exc:
+        raise _fail(str(exc)) from None
+    rows: list[dict[str, Any]] = []
+    from ansible_collections.vectorweight.shai.plugins.module_utils.models_manifest import file_dest_dir
+
+    for tname, t in selected.items():
+        for o in t["ollama"]:
+            rows.append(
+                {
+                    "target": tname,
+                    "hosts": t["hosts"],
+                    "kind": "ollama",
+                    "name": o["name"],
+                    "source": "ollama registry",
+                    "dest": t["ollama_url"],
+                }
+            )
+        for f in t["files"]:
+            src = f["url"] if "url" in f else f"hf:{f['hf']['repo']}@{f['hf']['revision'][:12]}"
+            if "hf" in f and f["hf"]["include"]:
+                src += " " + ",".join(f["hf"]["include"])
+            rows.append(
+                {
+                    "target": tname,
+                    "hosts": t["hosts"],
+                    "kind": "file",
+                    "name": f["name"],
+                    "source": src,
+                    "dest": file_dest_dir(t, f),
+                }
+            )
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title=str(_manifest_path(inventory, manifest)))
+    for col in ("target", "hosts", "kind", "name", "source", "dest"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(str(r[c]) for c in ("target", "hosts", "kind", "name", "source", "dest")))
+    out.print(table)
+
+
+def _run(
+    inventory: Path,
+    manifest: Path | None,
+    target: list[str],
+    check: bool,
+    prune: bool = False,
+    prune_only: bool = False,
+    token: str | None = None,
+    limit: str | None = None,
+    quiet: bool = False,
+) -> syncmod.SyncReport:
+    m = _load(inventory, manifest)
+    tok = hub.hf_token(token)
+    try:
+        plans = mf.plan(m, target or None, tok)
+    except (mf.ManifestError, hub.HubError) as exc:
+        raise _fail(str(exc)) from None
+    return syncmod.run(
+        plans,
+        inventory,
+        check=check,
+        prune=prune,
+        prune_only=prune_only,
+        token=tok,
+        hf_endpoint=m.get("hf_endpoint"),
+        limit=limit,
+        stream=not quiet,
+    )
+
+
+def _report(rep: syncmod.SyncReport, as_json: bool, title: str, only_problems: bool = False) -> None:
+    items = [i for i in rep.items if not only_problems or i.status != "ok"]
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "items": [i.__dict__ for i in items],
+                    "unreachable": rep.unreachable,
+                    "changed": rep.changed,
+                    "failed": rep.failed,
+                }
+            )
+        )
+        return
+    table = Table(title=title)
+    for col in ("host", "target", "kind", "name", "status", "detail"):
+        table.add_column(col)
+    colors = {"ok": "green", "changed": "yellow", "would-change": "yellow", "failed": "red"}
+    for i in items:
+        table.add_row(
+            i.host, i.target, i.kind, i.name, f"[{colors.get(i.status, 'white')}]{i.status}[/]", i.detail
+        )
+    out.print(table)
+    for u in rep.unreachable:
+        console.print(f"[red]{u}[/red]")
+
+
+@app.command()
+def diff(
+    inventory: Path = InventoryOpt,
+    manifest: Path | None = ManifestOpt,
+    target: list[str] = TargetOpt,
+    limit: str | None = typer.Option(None, "--limit", "-l", help="ansible --limit."),
+    token: str | None = typer.Option(None, "--token", help="HF token (default: $HF_TOKEN, then the vault)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Manifest vs what each host has (a check-mode run: nothing changes). Exit 1 on any difference."""
+    rep = _run(inventory, manifest, target, check=True, token=token, limit=limit, quiet=as_json)
+    _report(rep, as_json, "manifest vs hosts (check mode)")
+    if rep.failed or rep.changed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    inventory: Path = InventoryOpt,
+    manifest: Path | None = ManifestOpt,
+    target: list[str] = TargetOpt,
+    limit: str | None = typer.Option(None, "--limit", "-l", help="ansible --limit."),
+    token: str | None = typer.Option(None, "--token", help="HF token (default: $HF_TOKEN, then the vault)."),
+    local: Path | None = typer.Option(
+        None, "--local", help="Verify a local download folder instead of hosts."
+    ),
+    repo: str | None = typer.Option(None, "--repo", help="With --local: the Hub repo the folder came from."),
+    revision: str = typer.Option("main", "--revision", help="With --local: the revision."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Hash the model files on disk and compare with the manifest / the Hub. Exit 1 on mismatch."""
+    if local is not None:
+        if not repo:
+            raise _fail("--local needs --repo")
+        try:
+            commit, files = hub.remote_files(repo, revision, hub.hf_token(token))
+        except hub.HubError as exc:
+            raise _fail(str(exc)) from None
+        present = [f for f in files if (local / f.path).is_file()]
+        checks = hub.verify_files(local, present, remove_bad=False)
+        if as_json:
+            out.print_json(json.dumps({"commit": commit, "files": [c.__dict__ for c in checks]}))
+        else:
+            table = Table(title=f"{local} vs {repo}@{commit}")
+            for col in ("file", "algorithm", "status"):
+                table.add_column(col)
+            for c in checks:
+                table.add_row(c.path, c.algorithm, c.status)
+            out.print(table)
+        if any(c.status != "ok" for c in checks) or not checks:
+            raise typer.Exit(1)
+        return
+    rep = _run(inventory, manifest, target, check=True, token=token, limit=limit, quiet=as_json)
+    rep.items = [i for i in rep.items if i.kind == "file"]
+    _report(rep, as_json, "model files on hosts vs manifest (sha256)")
+    if rep.failed or rep.changed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sync(
+    inventory: Path = InventoryOpt,
+    manifest: Path | None = ManifestOpt,
+    target: list[str] = TargetOpt,
+    limit: str | None = typer.Option(None, "--limit", "-l", help="ansible --limit."),
+    token: str | None = typer.Option(None, "--token", help="HF token (default: $HF_TOKEN, then the vault)."),
+    check: bool = typer.Option(False, "--check", help="Predict only."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Bring every host in line with the manifest (model_file + ollama_model over SSH)."""
+    rep = _run(inventory, manifest, target, check=check, token=token, limit=limit, quiet=as_json)
+    _report(rep, as_json, "sync" + (" (check mode)" if check else ""))
+    if rep.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def prune(
+    inventory: Path = InventoryOpt,
+    manifest: Path | None = ManifestOpt,
+    target: list[str] = TargetOpt,
+    limit: str | None = typer.Option(None, "--limit", "-l", help="ansible --limit."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Remove model files and Ollama models the manifest no longer lists (asks first)."""
+    preview = _run(
+        inventory, manifest, target, check=True, prune=True, prune_only=True, limit=limit, quiet=True
+    )
+    victims = [i for i in preview.items if i.status == "would-change"]
+    _report(preview, as_json, "would be removed", only_problems=True)
+    if preview.failed:
+        raise typer.Exit(1)
+    if not victims:
+        console.print("nothing to prune")
+        return
+    if not yes and not typer.confirm(f"remove {len(victims)} item(s)?", default=False):
+        raise typer.Exit(1)
+    rep = _run(
+        inventory, manifest, target, check=False, prune=True, prune_only=True, limit=limit, quiet=as_json
+    )
+    _report(rep, as_json, "pruned", only_problems=True)
+    if rep.failed:
+        raise typer.Exit(1)

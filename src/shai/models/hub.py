@@ -1,0 +1,248 @@
+"""Hugging Face side of ``shai-models``: download through ``huggingface_hub``, then verify.
+
+``huggingface_hub`` checks only sizes; after every download this module re-hashes each file and
+compares it with what the Hub's tree API says: ``lfs.oid`` (sha256) for LFS files, the git blob
+sha1 (``oid``) for regular files.  A file that does not match is removed (it is not left in
+place) and the run fails.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ansible_collections.vectorweight.shai.plugins.module_utils import download as dl
+
+PROGRESS = Callable[[str, int, int | None], None]
+
+
+class HubError(Exception):
+    """A Hub operation failed; the message is one clear sentence (never contains the token)."""
+
+
+@dataclass
+class RemoteFile:
+    path: str
+    size: int
+    sha256: str | None  # LFS files
+    git_sha1: str  # blob id (for LFS files: the pointer's)
+
+    @property
+    def lfs(self) -> bool:
+        return self.sha256 is not None
+
+
+@dataclass
+class FileCheck:
+    path: str
+    size: int
+    expected: str
+    algorithm: str
+    actual: str | None = None
+    status: str = "pending"  # ok | mismatch | missing
+
+
+@dataclass
+class DownloadReport:
+    repo: str
+    revision: str
+    commit: str
+    dest: str
+    files: list[FileCheck] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.status == "ok" for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ok"] = self.ok
+        return d
+
+
+def hf_token(explicit: str | None = None, vault: Path | None = None) -> str | None:
+    """The Hugging Face token: ``--token``, ``$HF_TOKEN``, else ``vault_hf_token`` from the vault.
+
+    The vault is read only when its file exists and a password file is configured
+    (``SHAI_VAULT_PASSWORD_FILE`` / ``ANSIBLE_VAULT_PASSWORD_FILE``).
+    """
+    if explicit:
+        return explicit
+    env = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
+    if env:
+        return env
+    from shai.secrets.vault import DEFAULT_VAULT, PASSWORD_ENV, Vault
+
+    path = vault or Path(os.environ.get("SHAI_SECRETS_VAULT", str(DEFAULT_VAULT)))
+    if not path.is_file() or not any(os.environ.get(e) for e in PASSWORD_ENV):
+        return None
+    value = Vault(path).data.get("vault_hf_token")
+    return str(value) if value else None
+
+
+def _hub_error(exc: Exception, repo: str, revision: str, token: str | None) -> HubError:
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    if isinstance(exc, GatedRepoError):
+        if token:
+            return HubError(
+                f"{repo} is a gated repository and the token was refused: request access on its Hub page "
+                "with the account that owns the token"
+            )
+        return HubError(
+            f"{repo} is a gated repository: set HF_TOKEN (or vault_hf_token in the vault) to a token "
+            "with access, after accepting the conditions on its Hub page"
+        )
+    if isinstance(exc, RepositoryNotFoundError):
+        hint = "" if token else " (or it is private: set HF_TOKEN)"
+        return HubError(f"repository {repo} not found on the Hub{hint}")
+    if isinstance(exc, RevisionNotFoundError):
+        return HubError(f"revision {revision!r} not found in {repo}")
+    if isinstance(exc, HfHubHTTPError):
+        status = exc.response.status_code if exc.response is not None else "?"
+        return HubError(f"the Hub answered HTTP {status} for {repo}@{revision}: {str(exc).splitlines()[0]}")
+    return HubError(f"{repo}@{revision}: {type(exc).__name__}: {exc}")
+
+
+def _endpoint(endpoint: str | None) -> str:
+    return str(dl.hf_endpoint(endpoint))
+
+
+def remote_files(
+    repo: str,
+    revision: str = "main",
+    token: str | None = None,
+    endpoint: str | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    repo_type: str = "model",
+) -> tuple[str, list[RemoteFile]]:
+    """(commit, files selected by include/exclude) from the Hub's revision and tree APIs."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoFile
+    from huggingface_hub.utils._paths import filter_repo_objects
+
+    api = HfApi(endpoint=_endpoint(endpoint), token=token or False)
+    try:
+        info = api.repo_info(repo, revision=revision, repo_type=repo_type, token=token or False)
+        commit = str(info.sha)
+        entries = [
+            e
+            for e in api.list_repo_tree(
+                repo, revision=commit, recursive=True, repo_type=repo_type, token=token or False
+            )
+            if isinstance(e, RepoFile)
+        ]
+    except Exception as exc:
+        raise _hub_error(exc, repo, revision, token) from None
+    files = [
+        RemoteFile(e.path, int(e.size), e.lfs.sha256 if e.lfs is not None else None, e.blob_id)
+        for e in entries
+    ]
+    selected = list(
+        filter_repo_objects(
+            files, allow_patterns=include or None, ignore_patterns=exclude or None, key=lambda f: f.path
+        )
+    )
+    return commit, selected
+
+
+def _hash_file(path: Path, lfs: bool, progress: Callable[[int], None] | None = None) -> str:
+    if lfs:
+        last = 0
+
+        def _cb(done: int, total: int | None) -> None:
+            nonlocal last
+            if progress is not None:
+                progress(done - last)
+            last = done
+
+        return str(dl.sha256_file(str(path), progress=_cb))
+    value = str(dl.git_blob_sha1_file(str(path)))
+    if progress is not None:
+        progress(path.stat().st_size)
+    return value
+
+
+def verify_files(
+    root: Path,
+    files: list[RemoteFile],
+    remove_bad: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> list[FileCheck]:
+    """Hash every file under ``root`` and compare with the Hub; remove mismatching ones."""
+    out: list[FileCheck] = []
+    for f in files:
+        local = root / f.path
+        check = FileCheck(f.path, f.size, f.sha256 or f.git_sha1, "sha256" if f.lfs else "git-sha1")
+        if not local.is_file():
+            check.status = "missing"
+        else:
+            check.actual = _hash_file(local, f.lfs, progress)
+            check.status = "ok" if check.actual == check.expected else "mismatch"
+            if check.status == "mismatch" and remove_bad:
+                # resolve symlinks (cache layout): remove the blob and the link to it
+                real = local.resolve()
+                local.unlink()
+                if real != local and real.exists():
+                    real.unlink()
+        out.append(check)
+    return out
+
+
+def download_hf(
+    repo: str,
+    revision: str = "main",
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    dest: Path | None = None,
+    token: str | None = None,
+    endpoint: str | None = None,
+    repo_type: str = "model",
+    tqdm_class: Any = None,
+    verify_progress: Callable[[int], None] | None = None,
+    max_workers: int = 8,
+) -> DownloadReport:
+    """Download ``repo`` (selected files) with ``huggingface_hub``, then verify every file."""
+    from huggingface_hub import snapshot_download
+
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    commit, files = remote_files(repo, revision, token, endpoint, include, exclude, repo_type)
+    if not files:
+        raise HubError(
+            f"no file of {repo}@{commit[:12]} matches include={include or []} exclude={exclude or []}"
+        )
+    try:
+        path = snapshot_download(
+            repo,
+            revision=commit,
+            repo_type=repo_type,
+            local_dir=str(dest) if dest is not None else None,
+            allow_patterns=[f.path for f in files],
+            token=token or False,
+            endpoint=_endpoint(endpoint),
+            tqdm_class=tqdm_class,
+            max_workers=max_workers,
+        )
+    except Exception as exc:
+        raise _hub_error(exc, repo, revision, token) from None
+    root = Path(path)
+    report = DownloadReport(repo, revision, commit, str(root))
+    report.files = verify_files(root, files, remove_bad=True, progress=verify_progress)
+    return report
+
+
+def matches(path: str, include: list[str], exclude: list[str]) -> bool:
+    """Same selection rule as huggingface_hub (fnmatch, include then exclude)."""
+    if include and not any(fnmatch.fnmatch(path, p) for p in include):
+        return False
+    return not any(fnmatch.fnmatch(path, p) for p in exclude)
