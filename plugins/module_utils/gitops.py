@@ -480,13 +480,56 @@ def strict_schema(schema):
     return out
 
 
+def _crd_cache_path(files):
+    """~/.cache/shai/gitops-crds-<sha256 of the CRD files>.json (parsing YAML is the slow part)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for full in files:
+        digest.update(os.path.basename(full).encode("utf-8") + b"\0")
+        with open(full, "rb") as handle:
+            digest.update(handle.read())
+    base = os.environ.get("SHAI_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "shai"
+    )
+    return os.path.join(base, "gitops-crds-%s.json" % digest.hexdigest()[:24])
+
+
+def _crd_cache_load(files):
+    try:
+        with open(_crd_cache_path(files)) as handle:
+            data = json.load(handle)
+        return dict((tuple(item["key"]), item["schema"]) for item in data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _crd_cache_store(files, schemas):
+    """Best effort: a cache that cannot be written only costs time."""
+    try:
+        path = _crd_cache_path(files)
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path))
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".gitops-crds-")
+        with os.fdopen(fd, "w") as handle:
+            json.dump([dict(key=list(k), schema=v) for k, v in sorted(schemas.items())], handle)
+        os.rename(tmp, path)
+    except OSError:
+        pass
+
+
 class CrdSchemas:
     """CRD openAPIV3Schemas (gitops/crds) keyed by (group, version, kind)."""
 
     def __init__(self, crd_dir):
         self.schemas = {}
         self.validators = {}
-        for full in sorted(glob.glob(os.path.join(crd_dir, "*.yaml"))):
+        files = sorted(glob.glob(os.path.join(crd_dir, "*.yaml")))
+        cached = _crd_cache_load(files)
+        if cached is not None:
+            self.schemas = cached
+            return
+        for full in files:
             with open(full) as handle:
                 for crd in yaml.load_all(handle, Loader=_Loader):
                     if not crd or crd.get("kind") != "CustomResourceDefinition":
@@ -499,6 +542,7 @@ class CrdSchemas:
                         if schema:
                             key = (spec["group"], version["name"], spec["names"]["kind"])
                             self.schemas[key] = strict_schema(schema)
+        _crd_cache_store(files, self.schemas)
 
     def known_group(self, group):
         return any(key[0] == group for key in self.schemas)

@@ -1,0 +1,206 @@
+"""`shai gitops`: render the platform's GitOps tree, validate it, seed it into the ArgoCD repo."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.syntax import Syntax
+from rich.table import Table
+
+from shai.gitops import core
+
+app = typer.Typer(
+    name="gitops",
+    help="The GitOps tree: render it from the inventory, validate it, seed it into the ArgoCD repo.",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+
+InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="Inventory directory or file.")]
+HostOpt = Annotated[
+    str | None, typer.Option(help="Host whose variables are used (default: first k3s_server).")
+]
+RootOpt = Annotated[
+    Path | None,
+    typer.Option("--gitops-dir", help="Directory holding templates/, values.yml, secrets/, crds/."),
+]
+DEFAULT_KUBE = "1.33"
+
+
+def _layout(gitops_dir: Path | None) -> core.Layout:
+    if gitops_dir is None:
+        return core.Layout.default()
+    return core.Layout(
+        gitops_dir / "templates", gitops_dir / "values.yml", gitops_dir / "secrets", gitops_dir / "crds"
+    )
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _render(
+    inventory: Path, host: str | None, layout: core.Layout, with_secrets: bool = False
+) -> tuple[dict[str, bytes], dict[str, object], dict[str, object]]:
+    inv = core.inventory_vars(inventory, host, with_secrets=with_secrets)
+    secret = {k: inv.pop(k) for k in list(inv) if k == core.TOKEN_VAR}
+    values = core.load_values(layout, inv)
+    return core.render(layout, values), values, secret
+
+
+def _print_findings(findings: list[core.Finding], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(core.iter_findings(findings), indent=2) + "\n")
+        return
+    for f in findings:
+        typer.echo(str(f))
+
+
+@app.command()
+def render(
+    inventory: InventoryOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (replaced atomically).")],
+    host: HostOpt = None,
+    gitops_dir: RootOpt = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only show what would change; write nothing.")
+    ] = False,
+    show_diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of the changes.")] = False,
+) -> None:
+    """Render the tree from the inventory into OUT (deterministic: same input, same bytes)."""
+    layout = _layout(gitops_dir)
+    try:
+        files, _values, _ = _render(inventory, host, layout)
+        before = core.read(out) if out.is_dir() else {}
+        delta = core.diff(before, files) if (show_diff or check) else ""
+        changed = sorted(p for p in set(before) | set(files) if before.get(p) != files.get(p))
+        if not check:
+            core.write(files, out)
+    except core.GitopsError as exc:
+        raise _fail(str(exc)) from None
+    if delta and show_diff:
+        Console().print(Syntax(delta, "diff", word_wrap=True))
+    verb = "would change" if check else "changed"
+    console.print(f"{len(files)} files rendered into {out}; {len(changed)} {verb}")
+
+
+@app.command()
+def validate(
+    tree: Annotated[Path, typer.Argument(help="A rendered tree (shai gitops render --out).")],
+    kube_version: Annotated[str, typer.Option(help="Kubernetes version of the core schemas.")] = DEFAULT_KUBE,
+    gitops_dir: RootOpt = None,
+    server: Annotated[
+        bool, typer.Option("--server", help="Also a server-side dry-run (needs --kubeconfig).")
+    ] = False,
+    kubeconfig: Annotated[
+        Path | None, typer.Option(help="Kubeconfig of the API server for --server.")
+    ] = None,
+    prepare: Annotated[
+        bool,
+        typer.Option(
+            help="With --server: install gitops/crds and create the tree's Namespaces first "
+            "(REAL changes: throw-away API servers only)."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON on stdout.")] = False,
+) -> None:
+    """Validate every manifest (schemas, CRDs, policies). Exit 1 on any finding."""
+    layout = _layout(gitops_dir)
+    started = time.perf_counter()
+    try:
+        count, findings = core.validate(tree, layout.crds, kube_version)
+        if server:
+            if kubeconfig is None:
+                kubeconfig = Path(os.environ.get("KUBECONFIG", "")) if os.environ.get("KUBECONFIG") else None
+            if kubeconfig is None or not kubeconfig.is_file():
+                raise core.GitopsError("--server needs --kubeconfig (or KUBECONFIG) pointing at a file")
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("server-side dry-run", total=None)
+                findings += core.server_validate(
+                    tree, kubeconfig, layout.crds, prepare=prepare, progress=lambda _f: progress.advance(task)
+                )
+    except core.GitopsError as exc:
+        raise _fail(str(exc)) from None
+    _print_findings(findings, as_json)
+    elapsed = time.perf_counter() - started
+    if findings:
+        console.print(f"[bold red]{len(findings)} finding(s)[/] in {count} objects ({elapsed:.2f}s)")
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/]: {count} objects valid ({elapsed:.2f}s)")
+
+
+@app.command()
+def seed(
+    inventory: InventoryOpt,
+    host: HostOpt = None,
+    gitops_dir: RootOpt = None,
+    url: Annotated[str | None, typer.Option(help="Git URL to push to (default: gitops_seed_url).")] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch (default: gitops_repo_revision).")] = None,
+    path: Annotated[str, typer.Option(help="Directory of the repository holding the tree.")] = "",
+    token_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Environment variable holding an https token (default: the inventory's "
+            "vault_gitops_repo_token, decrypted with ANSIBLE_VAULT_PASSWORD_FILE)."
+        ),
+    ] = None,
+    username: Annotated[str | None, typer.Option(help="Username for https token auth.")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Show the would-be commit; push nothing.")] = False,
+    show_diff: Annotated[bool, typer.Option("--diff", help="Print the diff of the commit.")] = False,
+    skip_validate: Annotated[bool, typer.Option(help="Seed even if validation finds problems.")] = False,
+) -> None:
+    """Render, validate and commit the tree into the ArgoCD repo. No commit when nothing changed."""
+    layout = _layout(gitops_dir)
+    try:
+        files, values, secret = _render(inventory, host, layout, with_secrets=token_env is None)
+        target = url or str(values.get("gitops_seed_url") or values.get("gitops_repo_url") or "")
+        if not target:
+            raise core.GitopsError(
+                "no --url and the inventory sets neither gitops_seed_url nor gitops_repo_url"
+            )
+        ref = branch or str(values.get("gitops_repo_revision") or "main")
+        token = os.environ.get(token_env) if token_env else (str(secret.get(core.TOKEN_VAR) or "") or None)
+        if token_env and not token:
+            raise core.GitopsError(f"environment variable {token_env} is empty or unset")
+        if not skip_validate:
+            with tempfile.TemporaryDirectory(prefix="shai-gitops-") as tmp:
+                core.write(files, Path(tmp) / "tree")
+                count, findings = core.validate(
+                    Path(tmp) / "tree",
+                    layout.crds,
+                    str(values.get("gitops_kubernetes_version", DEFAULT_KUBE)),
+                )
+            if findings:
+                _print_findings(findings, False)
+                raise core.GitopsError(
+                    f"{len(findings)} validation finding(s) in {count} objects: not seeding"
+                )
+        result = core.seed(files, target, ref, path=path, token=token, username=username, check=check)
+    except (core.GitopsError, core.SeedError) as exc:
+        raise _fail(str(exc)) from None
+    if show_diff and result.diff:
+        Console().print(Syntax(result.diff, "diff", word_wrap=True))
+    if not result.changed:
+        console.print(f"[green]unchanged[/]: {target} {ref} already holds this tree ({result.commit})")
+    elif check:
+        console.print(f"[yellow]would commit[/] {len(result.files)} file(s) to {target} {ref}")
+    else:
+        console.print(
+            f"[green]committed[/] {result.commit} ({len(result.files)} file(s)) to {target} {ref}"
+            f" after {result.attempts} attempt(s)"
+        )
+    table = Table(show_header=False, box=None)
+    for f in result.files[:50]:
+        table.add_row(f)
+    if result.files:
+        console.print(table)
