@@ -168,6 +168,13 @@ def download_hf(
                     verify_task.append(progress.add_task("verify sha256", total=None))
                 progress.advance(verify_task[0], n)
 
+            tasks: dict[str, TaskID] = {}
+
+            def _fp(path: str, done: int, total: int | None) -> None:
+                if path not in tasks:
+                    tasks[path] = progress.add_task(path[-40:], total=total)
+                progress.update(tasks[path], completed=done, total=total)
+
             report = hub.download_hf(
                 repo,
                 revision,
@@ -179,6 +186,7 @@ def download_hf(
                 repo_type,
                 tqdm_class=_rich_tqdm(progress),
                 verify_progress=_vp,
+                progress=_fp,
             )
     except hub.HubError as exc:
         raise _fail(str(exc)) from None

@@ -93,15 +93,7 @@ def _hub_error(exc: Exception, repo: str, revision: str, token: str | None) -> H
     )
 
     if isinstance(exc, GatedRepoError):
-        if token:
-            return HubError(
-                f"{repo} is a gated repository and the token was refused: request access on its Hub page "
-                "with the account that owns the token"
-            )
-        return HubError(
-            f"{repo} is a gated repository: set HF_TOKEN (or vault_hf_token in the vault) to a token "
-            "with access, after accepting the conditions on its Hub page"
-        )
+        return HubError(_gated_message(repo, token))
     if isinstance(exc, RepositoryNotFoundError):
         hint = "" if token else " (or it is private: set HF_TOKEN)"
         return HubError(f"repository {repo} not found on the Hub{hint}")
@@ -199,6 +191,77 @@ def verify_files(
     return out
 
 
+def _download_dir(
+    repo: str,
+    commit: str,
+    files: list[RemoteFile],
+    dest: Path,
+    token: str | None,
+    endpoint: str | None,
+    repo_type: str,
+    progress: PROGRESS | None,
+    max_workers: int,
+) -> list[FileCheck]:
+    """Stream each file with module_utils/download (hash while streaming, resume from .part)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(f: RemoteFile) -> FileCheck:
+        check = FileCheck(f.path, f.size, f.sha256 or f.git_sha1, "sha256" if f.lfs else "git-sha1")
+        local = dest / f.path
+        local.parent.mkdir(parents=True, exist_ok=True)
+        if local.is_file() and local.stat().st_size == f.size:
+            check.actual = _hash_file(local, f.lfs)
+            if check.actual == check.expected:
+                check.status = "ok"
+                if progress is not None:
+                    progress(f.path, f.size, f.size)
+                return check
+        url = dl.hf_resolve_url(repo, f.path, commit, _endpoint(endpoint), repo_type)
+
+        def _cb(done: int, total: int | None) -> None:
+            if progress is not None:
+                progress(f.path, done, total)
+
+        try:
+            res = dl.download(
+                url,
+                str(local),
+                sha256=f.sha256,
+                git_sha1=None if f.lfs else f.git_sha1,
+                size=f.size,
+                token=token,
+                progress=_cb,
+            )
+        except dl.DownloadError as exc:
+            if exc.error_code in ("GatedRepo", "RepoNotFound") or exc.status in (401, 403):
+                raise HubError(
+                    _gated_message(repo, token) if exc.error_code == "GatedRepo" else str(exc)
+                ) from None
+            if "mismatch" in str(exc):
+                check.status = "mismatch"
+                check.actual = str(exc)
+                return check
+            raise HubError(f"{repo}/{f.path}: {exc}") from None
+        check.actual = res["sha256"] if f.lfs else f.git_sha1
+        check.status = "ok"
+        return check
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        return list(pool.map(one, files))
+
+
+def _gated_message(repo: str, token: str | None) -> str:
+    if token:
+        return (
+            f"{repo} is a gated repository and the token was refused: request access on its Hub page "
+            "with the account that owns the token"
+        )
+    return (
+        f"{repo} is a gated repository: set HF_TOKEN (or vault_hf_token in the vault) to a token "
+        "with access, after accepting the conditions on its Hub page"
+    )
+
+
 def download_hf(
     repo: str,
     revision: str = "main",
@@ -210,23 +273,36 @@ def download_hf(
     repo_type: str = "model",
     tqdm_class: Any = None,
     verify_progress: Callable[[int], None] | None = None,
-    max_workers: int = 8,
+    max_workers: int = 4,
+    progress: PROGRESS | None = None,
 ) -> DownloadReport:
-    """Download ``repo`` (selected files) with ``huggingface_hub``, then verify every file."""
-    from huggingface_hub import snapshot_download
+    """Download ``repo`` (selected files), every file verified against the Hub's hashes.
 
+    With ``dest``: each file streams through ``module_utils/download`` (sha256 while streaming,
+    resume from ``<file>.part`` on the next run, atomic rename).  Without: ``snapshot_download``
+    into the Hugging Face cache (its layout, which libraries read), then every file is re-hashed.
+    Either way a file that does not match the Hub is removed.
+    """
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     commit, files = remote_files(repo, revision, token, endpoint, include, exclude, repo_type)
     if not files:
         raise HubError(
             f"no file of {repo}@{commit[:12]} matches include={include or []} exclude={exclude or []}"
         )
+    if dest is not None:
+        dest.mkdir(parents=True, exist_ok=True)
+        report = DownloadReport(repo, revision, commit, str(dest.resolve()))
+        report.files = _download_dir(
+            repo, commit, files, dest, token, endpoint, repo_type, progress, max_workers
+        )
+        return report
+    from huggingface_hub import snapshot_download
+
     try:
         path = snapshot_download(
             repo,
             revision=commit,
             repo_type=repo_type,
-            local_dir=str(dest) if dest is not None else None,
             allow_patterns=[f.path for f in files],
             token=token or False,
             endpoint=_endpoint(endpoint),
