@@ -1,0 +1,133 @@
+"""ollama_model against the REAL Ollama (built by tools/build.sh), serving on loopback.
+
+A tiny llama GGUF (written with the gguf package) becomes a model through the real
+``ollama create``; pulls come from the Ollama registry TEST DOUBLE (registry.ollama.ai is
+unreachable here), which serves what ``ollama create`` wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from modrun import run_module
+from ollama_registry_double import OllamaRegistryDouble
+from tiny_gguf import write_tiny_gguf
+
+
+def _ollama_binary() -> Path:
+    try:
+        from shai.tools import binary
+
+        return Path(binary("ollama"))
+    except Exception as exc:
+        if os.environ.get("SHAI_REQUIRE_PEERS"):
+            raise
+        pytest.skip(f"ollama binary not built: {exc}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ollama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    exe = _ollama_binary()
+    tmp = tmp_path_factory.mktemp("ollama")
+    port = _free_port()
+    env = dict(
+        os.environ,
+        OLLAMA_HOST=f"127.0.0.1:{port}",
+        OLLAMA_MODELS=str(tmp / "models"),
+        HOME=str(tmp),
+        OLLAMA_NOPRUNE="1",
+    )
+    log = (tmp / "serve.log").open("wb")
+    proc = subprocess.Popen([str(exe), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/api/version", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"ollama serve did not come up: {(tmp / 'serve.log').read_text()[-2000:]}")
+        gguf = write_tiny_gguf(tmp / "tiny.gguf")
+        (tmp / "Modelfile").write_text(f"FROM {gguf}\n")
+        subprocess.run(
+            [str(exe), "create", "shai-tiny", "-f", str(tmp / "Modelfile")],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        yield url, tmp / "models", env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def test_present_absent_idempotent_check_mode(ollama: tuple[str, Path, dict[str, str]]) -> None:
+    url, models, _ = ollama
+    with OllamaRegistryDouble(models) as reg:
+        args = {"name": ["shai-tiny:latest"], "api_url": url, "registry": reg.host, "insecure": True}
+        pulled_name = f"{reg.host}/library/shai-tiny:latest"
+
+        pred = run_module("ollama_model", args, check=True, diff=True)
+        assert pred["changed"] and pred["pulled"] == [pulled_name]
+        assert pulled_name not in run_module("ollama_model", dict(args, pull=False))["models"]
+
+        first = run_module("ollama_model", args)
+        assert first["changed"] and first["pulled"] == [pulled_name], first
+        prog = first["progress"][pulled_name]
+        assert prog["statuses"][-1] == "success" and prog["layers"]
+        assert any(line.startswith("GET /v2/library/shai-tiny/manifests/latest") for line in reg.log)
+        assert pulled_name in first["models"]
+
+        again = run_module("ollama_model", args)
+        assert again["changed"] is False and again["pulled"] == []
+
+        # already-present model by its plain name: no pull at all
+        assert run_module("ollama_model", {"name": ["shai-tiny"], "api_url": url})["changed"] is False
+
+        gone_pred = run_module("ollama_model", dict(args, state="absent"), check=True)
+        assert gone_pred["changed"] and gone_pred["removed"] == [pulled_name]
+        gone = run_module("ollama_model", dict(args, state="absent"))
+        assert gone["changed"] and pulled_name not in gone["models"]
+        assert run_module("ollama_model", dict(args, state="absent"))["changed"] is False
+
+
+def test_error_inside_the_stream_fails(ollama: tuple[str, Path, dict[str, str]]) -> None:
+    url, models, _ = ollama
+    with OllamaRegistryDouble(models) as reg:
+        res = run_module(
+            "ollama_model",
+            {"name": ["no-such-model:1b"], "api_url": url, "registry": reg.host, "insecure": True},
+        )
+    assert res.get("failed")
+    assert "Ollama pull of" in res["msg"] and "failed" in res["msg"]
+
+
+def test_prune_removes_unlisted_models(ollama: tuple[str, Path, dict[str, str]]) -> None:
+    url, _models, env = ollama
+    exe = _ollama_binary()
+    subprocess.run([str(exe), "cp", "shai-tiny", "extra-tiny:1"], env=env, check=True, capture_output=True)
+    pred = run_module("ollama_model", {"name": ["shai-tiny"], "api_url": url, "prune": True}, check=True)
+    assert pred["removed"] == ["extra-tiny:1"] and pred["changed"]
+    res = run_module("ollama_model", {"name": ["shai-tiny"], "api_url": url, "prune": True})
+    assert res["changed"] and res["models"] == ["shai-tiny:latest"]
+
+
+def test_unreachable_api_is_a_clear_error() -> None:
+    res = run_module("ollama_model", {"name": ["x"], "api_url": f"http://127.0.0.1:{_free_port()}"})
+    assert res.get("failed") and "cannot reach Ollama" in res["msg"]
