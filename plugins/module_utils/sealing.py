@@ -646,6 +646,28 @@ def redacted_view(obj, status=None):
     return view
 
 
+# Plain scalars that YAML 1.1 parsers (go-yaml, used by kubectl/kubeseal/ArgoCD) read as
+# non-strings; quoted on output so e.g. a Secret named "n" or a key "on" stays a string.
+_YAML11_SPECIAL = frozenset(
+    "y yes n no on off true false null ~ .nan .inf -.inf +.inf".split()
+)
+
+
+def _yaml_dumper():
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _str(dumper, value):
+        if value.lower() in _YAML11_SPECIAL or value == "":
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+    _Dumper.add_representer(str, _str)
+    return _Dumper
+
+
 def dump_yaml(obj):
     """Stable YAML text for a SealedSecret file (``---`` document, fixed key order)."""
     import yaml
@@ -656,7 +678,9 @@ def dump_yaml(obj):
             ordered[k] = obj[k]
     for k, v in obj.items():
         ordered.setdefault(k, v)
-    return "---\n" + yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False, width=100000)
+    return "---\n" + yaml.dump(
+        ordered, Dumper=_yaml_dumper(), sort_keys=False, default_flow_style=False, width=100000, allow_unicode=True
+    )
 
 
 # ---------------------------------------------------------------------------------------
