@@ -1,0 +1,86 @@
+"""Fixtures of the gitops tests: the fixed test inventory, rendered trees, a real git daemon."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gitops_helpers import INVENTORY, REPO
+
+from shai.gitops import core
+
+
+@pytest.fixture(scope="session")
+def layout() -> core.Layout:
+    return core.Layout.default(REPO)
+
+
+@pytest.fixture(scope="session")
+def values(layout: core.Layout) -> dict[str, object]:
+    return core.load_values(layout, core.inventory_vars(INVENTORY))
+
+
+@pytest.fixture(scope="session")
+def rendered(layout: core.Layout, values: dict[str, object]) -> dict[str, bytes]:
+    return core.render(layout, values)
+
+
+@pytest.fixture
+def tree(tmp_path: Path, rendered: dict[str, bytes]) -> Path:
+    """A fresh, writable copy of the rendered test tree."""
+    out = tmp_path / "tree"
+    core.write(rendered, out)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def git_daemon(tmp_path: Path) -> Iterator[str]:
+    """A real `git daemon` on loopback serving one empty bare repo, pushes enabled.
+
+    Yields the git:// URL of the repo.
+    """
+    base = tmp_path / "srv"
+    base.mkdir()
+    bare = base / "platform.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch", "main", str(bare)], check=True)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            f"--base-path={base}",
+            str(base),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"git://127.0.0.1:{port}/platform.git"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if subprocess.run(["git", "ls-remote", url], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("git daemon did not come up")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,27 @@
+"""Shared constants and helpers of the gitops tests (imported by the test modules)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from shai.gitops import core
+
+HERE = Path(__file__).resolve().parent
+INVENTORY = HERE / "inventory"
+GOLDEN = HERE / "golden"
+REPO = core.repo_root()
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    """Run git as a separate 'other user' (its own identity); return stdout."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "other",
+        "GIT_AUTHOR_EMAIL": "other@example.test",
+        "GIT_COMMITTER_NAME": "other",
+        "GIT_COMMITTER_EMAIL": "other@example.test",
+    }
+    res = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return res.stdout.strip()
