@@ -46,6 +46,7 @@ lint: collection ## ansible-lint (production), yamllint, ruff, mypy, secret scan
 	$(RUN) mypy
 	$(RUN) ansible-lint --profile production --offline
 	scripts/doc-check.sh
+	$(RUN) antsibull-changelog lint
 
 .PHONY: sanity
 sanity: collection ## ansible-test sanity (offline pip bootstrap)
@@ -53,7 +54,7 @@ sanity: collection ## ansible-test sanity (offline pip bootstrap)
 
 .PHONY: unit
 unit: collection tools ## pytest (unit + integration against real peers)
-	$(RUN) pytest -q -m "not lab" tests
+	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q tests
 
 .PHONY: molecule
 molecule: collection ## every molecule scenario on real lab hosts
@@ -70,6 +71,10 @@ test: lint sanity build unit molecule ## EVERYTHING: what CI runs
 .PHONY: bench
 bench: collection tools ## run every benchmark and print figures
 	for b in benchmarks/*.py; do echo "== $$b"; $(RUN) python $$b; done
+
+.PHONY: docs
+docs: bootstrap ## regenerate role README variable tables from argument_specs
+	.venv/bin/python scripts/roledoc.py
 
 .PHONY: clean
 clean: ## remove caches inside the tree (not the lab rootfs cache)

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(debootstrap systemd-container tinyproxy nftables iproute2 iptables rsync openssh-client git curl)
+APT_PACKAGES=(shellcheck debootstrap systemd-container tinyproxy nftables iproute2 iptables rsync openssh-client git curl)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do
