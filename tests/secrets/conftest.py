@@ -14,7 +14,9 @@ import pytest
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
 
 REPO = Path(__file__).resolve().parents[2]
-TESTDATA = Path(os.environ.get("SHAI_SHARED_TESTDATA", REPO.parent / "shared" / "testdata")) / "sealed-secrets"
+TESTDATA = (
+    Path(os.environ.get("SHAI_SHARED_TESTDATA", REPO.parent / "shared" / "testdata")) / "sealed-secrets"
+)
 
 
 def _peer(name: str) -> Path | None:
@@ -72,8 +74,14 @@ def keypair(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
     key_pem, cert_pem = sealing.generate_key_pair(bits=2048)
     (d / "key.pem").write_text(key_pem)
     (d / "cert.pem").write_text(cert_pem)
-    return KeyPair(key_pem, cert_pem, sealing.load_private_key(key_pem), sealing.load_certificate(cert_pem),
-                   d / "key.pem", d / "cert.pem")
+    return KeyPair(
+        key_pem,
+        cert_pem,
+        sealing.load_private_key(key_pem),
+        sealing.load_certificate(cert_pem),
+        d / "key.pem",
+        d / "cert.pem",
+    )
 
 
 @dataclass
@@ -105,8 +113,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     pw = tmp_path / "vault-pass"
     pw.write_text("correct horse battery staple\n")
     pw.chmod(0o600)
-    ws = Workspace(tmp_path, pw, tmp_path / "vault.yml", tmp_path / "gitops", tmp_path / "ADMIN_CREDENTIALS.local.md",
-                   tmp_path / "secrets" / "catalog.yml")
+    ws = Workspace(
+        tmp_path,
+        pw,
+        tmp_path / "vault.yml",
+        tmp_path / "gitops",
+        tmp_path / "ADMIN_CREDENTIALS.local.md",
+        tmp_path / "secrets" / "catalog.yml",
+    )
     for k, v in ws.env().items():
         if k.startswith("SHAI_"):
             monkeypatch.setenv(k, v)

@@ -41,13 +41,21 @@ def test_reproduces_rand_hex_cases_byte_for_byte(
     case: dict[str, Any], upstream_cert: Any, fixed_rand: Callable[[str], Callable[[int], bytes]]
 ) -> None:
     ct = sealing.hybrid_encrypt(
-        upstream_cert.public_key(), base64.b64decode(case["plaintext"]), case["label"].encode(),
+        upstream_cert.public_key(),
+        base64.b64decode(case["plaintext"]),
+        case["label"].encode(),
         rand=fixed_rand(case["rand_hex"]),
     )
     assert base64.b64encode(ct).decode() == case["ciphertext"]
     # and through the high-level API (scope -> label)
-    b64 = sealing.seal_value(upstream_cert.public_key(), base64.b64decode(case["plaintext"]), case["namespace"],
-                             case["name"], case["scope"], rand=fixed_rand(case["rand_hex"]))
+    b64 = sealing.seal_value(
+        upstream_cert.public_key(),
+        base64.b64decode(case["plaintext"]),
+        case["namespace"],
+        case["name"],
+        case["scope"],
+        rand=fixed_rand(case["rand_hex"]),
+    )
     assert b64 == case["ciphertext"]
 
 
