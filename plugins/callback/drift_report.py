@@ -149,7 +149,7 @@ class CallbackModule(CallbackBase):
             result=res,
             play=self._play_name,
             role=_role_name(task),
-            task=task.get_name().strip(),
+            task=(task.name or task.action or "").strip(),
             path=path,
             action=task.resolved_action or task.action,
             handler=isinstance(task, Handler),

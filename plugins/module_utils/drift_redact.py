@@ -59,6 +59,12 @@ _LINE_RE = re.compile(
     r"""(?P<sep>["']?[\t ]*[:=][\t ]*)(?P<value>.*?)(?P<suffix>["',]?[\t ]*)$""",
     re.IGNORECASE | re.MULTILINE,
 )
+# key=value inside a sentence ("failed: password=abc rejected")
+_INLINE_RE = re.compile(
+    r"""(?P<key>(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]*""" + SECRET_KEY_PATTERN + r"""[A-Za-z0-9_.\-]*)"""
+    r"""(?P<sep>=|:[\t ]+)(?P<value>[^\s,;'"]+)""",
+    re.IGNORECASE,
+)
 _AUTH_HEADER_RE = re.compile(r"(?P<prefix>\b(?:Proxy-)?Authorization[\t ]*:[\t ]*)(?P<value>[^\r\n]+)", re.IGNORECASE)
 _BEARER_RE = re.compile(r"(?P<prefix>\bBearer[\t ]+)(?P<value>[A-Za-z0-9._~+/=\-]{8,})")
 _URL_PASS_RE = re.compile(r"(?P<prefix>\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:)(?P<value>[^@\s/]+)(?P<at>@)", re.IGNORECASE)
@@ -92,7 +98,11 @@ def secret_values(text):
     """The secret-looking ``KEY=value`` pairs of a text, by key (used to mark changed secrets)."""
     if not isinstance(text, str):
         return {}
-    return {m.group("key"): m.group("value") for m in _LINE_RE.finditer(text) if not _plain_value(m.group("value"))}
+    return {
+        m.group("key"): m.group("value")
+        for m in _LINE_RE.finditer(text)
+        if not _plain_value(m.group("value")) and is_secret_key(m.group("key"))
+    }
 
 
 def redact_text(text, reference=None):
@@ -108,7 +118,7 @@ def redact_text(text, reference=None):
     def line_value(match):
         # type: (re.Match[str]) -> str
         value = match.group("value")
-        if _plain_value(value):
+        if _plain_value(value) or not is_secret_key(match.group("key")):
             return match.group(0)
         marker = REDACTED
         if reference is not None and reference.get(match.group("key")) != value:
@@ -117,6 +127,12 @@ def redact_text(text, reference=None):
 
     text = _PEM_RE.sub(lambda m: "-----BEGIN %s-----\n%s\n-----END %s-----" % (m.group("kind"), REDACTED, m.group("kind")), text)
     text = _LINE_RE.sub(line_value, text)
+    text = _INLINE_RE.sub(
+        lambda m: m.group(0)
+        if m.group("value").startswith(("*", "{{")) or not is_secret_key(m.group("key"))
+        else m.group("key") + m.group("sep") + REDACTED,
+        text,
+    )
     text = _AUTH_HEADER_RE.sub(lambda m: m.group("prefix") + REDACTED, text)
     text = _BEARER_RE.sub(lambda m: m.group("prefix") + REDACTED, text)
     text = _URL_PASS_RE.sub(lambda m: m.group("prefix") + REDACTED + m.group("at"), text)

@@ -90,8 +90,9 @@ def render_diff(diffs, context=3):
         if "before" in diff and "after" in diff:
             before = _serialize(diff["before"])
             after = _serialize(diff["after"])
-            before_header = "before: %s" % diff["before_header"] if diff.get("before_header") else "before"
-            after_header = "after: %s" % diff["after_header"] if diff.get("after_header") else "after"
+            item = " (item=%s)" % diff["item"] if diff.get("item") not in (None, "") else ""
+            before_header = ("before: %s" % diff["before_header"] if diff.get("before_header") else "before") + item
+            after_header = ("after: %s" % diff["after_header"] if diff.get("after_header") else "after") + item
             before_lines = before.splitlines(True)
             after_lines = after.splitlines(True)
             if before_lines and not before_lines[-1].endswith("\n"):
@@ -152,10 +153,9 @@ def unverified_reason(result):
     candidates = [result] + [r for r in result.get("results") or [] if isinstance(r, dict)]
     for res in candidates:
         msg = str(res.get("msg", ""))
-        if res.get("skipped") or res.get("changed"):
-            for marker in _UNVERIFIED_MARKERS:
-                if marker.lower() in msg.lower():
-                    return msg.strip()
+        for marker in _UNVERIFIED_MARKERS:
+            if marker.lower() in msg.lower():
+                return msg.strip()
     return None
 
 
