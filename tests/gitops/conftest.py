@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# --import-mode=importlib: make this directory's helper modules (gitops_*.py) importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from gitops_helpers import INVENTORY, REPO
 
 from shai.gitops import core
