@@ -77,7 +77,7 @@ def up(
             "else <state dir>/inventory.yml)."
         ),
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for sshd on every host.")] = 120.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for sshd on every host.")] = 180.0,
 ) -> None:
     """Boot the lab's hosts (cleaning leftovers of an earlier run first) and write its inventory."""
     try:

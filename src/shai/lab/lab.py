@@ -37,7 +37,7 @@ from shai.lab.system import System
 DEFAULT_LAB = "default"
 PROXY_PORT = 13128
 MIRROR_PORT = 18080
-SSH_TIMEOUT = 120.0
+SSH_TIMEOUT = 180.0
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 GUEST_CA_BUNDLE = "/usr/local/share/shai-lab/ca-bundle.crt"
 # Capabilities granted to every host on top of systemd-nspawn's defaults (CAP_NET_ADMIN is
@@ -71,7 +71,7 @@ class Paths:
 
     @property
     def rootfs(self) -> Path:
-        return self.lab_root / f"rootfs-{rootfs.SUITE}"
+        return rootfs.path_for(self.lab_root)
 
     @property
     def table(self) -> Path:
@@ -256,6 +256,8 @@ class Lab:
         rootfs.remove_stale_builds(path)
         seconds = rootfs.build(path, self.paths.lab_root / "rootfs-build.log", self.progress)
         self.progress(f"base rootfs built in {seconds:.0f}s")
+        for old in rootfs.prune(self.paths.lab_root, keep=path):
+            self.progress(f"removed unused base tree {old}")
 
     def _busy_indexes(self) -> set[int]:
         """Third octets of 10.213.x.0/24 subnets configured on interfaces that are not ours."""

@@ -18,6 +18,8 @@ from pathlib import Path
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES: tuple[str, ...] = (
+    # What a Debian cloud image has, so roles start from a realistic host and CI does not
+    # download the same packages for every scenario.
     "systemd",
     "systemd-sysv",
     "libpam-systemd",
@@ -28,6 +30,10 @@ PACKAGES: tuple[str, ...] = (
     "sudo",
     "iproute2",
     "ca-certificates",
+    "curl",
+    "gnupg",
+    "less",
+    "systemd-timesyncd",
 )
 # Bump when the post-install customisation below changes.
 RECIPE_REVISION = 1
@@ -37,6 +43,41 @@ MARKER = ".shai-rootfs"
 def recipe_id() -> str:
     text = f"{SUITE}|{MIRROR}|{','.join(sorted(PACKAGES))}|{RECIPE_REVISION}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def path_for(lab_root: Path) -> Path:
+    """Where the tree of the current recipe lives. Versioned by recipe, so a rebuild never
+    touches a tree that running labs still use as their overlay lower layer."""
+    return lab_root / f"rootfs-{SUITE}-{recipe_id()}"
+
+
+def in_use(tree: Path) -> bool:
+    """True if some mount on this machine uses ``tree`` (an overlay lower layer, a bind...)."""
+    text = Path("/proc/self/mountinfo").read_text()
+    return str(tree) + "," in text or str(tree) + " " in text or f"lowerdir={tree}\n" in text
+
+
+def prune(lab_root: Path, keep: Path) -> list[Path]:
+    """Delete base trees of older recipes that no mount uses any more."""
+    removed: list[Path] = []
+    for tree in sorted(lab_root.glob(f"rootfs-{SUITE}*")):
+        if tree == keep or not tree.is_dir() or in_use(tree):
+            continue
+        umount_under(tree)
+        shutil.rmtree(tree, ignore_errors=True)
+        removed.append(tree)
+    return removed
+
+
+def umount_under(tree: Path) -> None:
+    """Unmount anything debootstrap left mounted inside ``tree`` (/proc, /sys of a killed build)."""
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4]
+        if point.startswith(str(tree) + "/"):
+            points.append(point)
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
 
 
 def is_current(rootfs: Path) -> bool:
@@ -104,21 +145,23 @@ def build(rootfs: Path, log: Path, progress: Callable[[str], None] = lambda _m: 
             _customise(tmp, run)
             (tmp / MARKER).write_text(recipe_id() + "\n")
         except (subprocess.CalledProcessError, OSError) as exc:
+            umount_under(tmp)
             shutil.rmtree(tmp, ignore_errors=True)
             tail = "".join(log.read_text().splitlines(keepends=True)[-15:])
             raise RuntimeError(
                 f"building the lab rootfs failed ({exc}); last lines of {log}:\n{tail}"
             ) from exc
-    old = rootfs.with_name(rootfs.name + ".old")
-    if rootfs.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(rootfs, old)
+    umount_under(tmp)
+    if rootfs.exists():  # an unmarked tree (interrupted before the marker); nothing mounts it
+        if in_use(rootfs):
+            raise RuntimeError(f"{rootfs} is unfinished but mounted; run `shai lab down` for every lab")
+        shutil.rmtree(rootfs)
     os.rename(tmp, rootfs)
-    shutil.rmtree(old, ignore_errors=True)
     return time.monotonic() - start
 
 
 def remove_stale_builds(rootfs: Path) -> None:
     """Delete half-built trees left by an interrupted build."""
     for path in rootfs.parent.glob(f".{rootfs.name}.*"):
+        umount_under(path)
         shutil.rmtree(path, ignore_errors=True)
