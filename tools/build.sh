@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Build shai's real test peers from pinned Go modules and cache them outside the repo.
+#
+#   tools/build.sh [--force] [TARGET...]      TARGET: kube sealed-secrets ollama k3s-mirror (default: all)
+#
+# Binaries land in ${SHAI_CACHE:-$HOME/.cache/shai}/bin. Each target has a stamp file in
+# ${SHAI_CACHE}/stamps/ holding a hash of its pinned inputs (go.mod, go.sum, Go sources, Go version,
+# build flags); a target is rebuilt only when that hash changes or a binary is missing. Build logs
+# and timings go to ${SHAI_CACHE}/build/<target>.{log,seconds}.
+#
+# Targets:
+#   kube            kube-apiserver, etcd, kube-controller-manager (k8s.io/kubernetes pin in tools/kube/go.mod)
+#                   and k3s (the shai k3s TEST DOUBLE: those components in one static binary, no kubelet)
+#   sealed-secrets  kubeseal, controller (github.com/bitnami-labs/sealed-secrets)
+#   ollama          ollama (github.com/ollama/ollama, CPU build; needs nlohmann-json3-dev)
+#   k3s-mirror      publishes the k3s test double into ${SHAI_CACHE}/mirror/k3s/<version>/ (release layout)
+set -euo pipefail
+
+TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${SHAI_CACHE:-$HOME/.cache/shai}
+BIN=$CACHE/bin
+STAMPS=$CACHE/stamps
+LOGS=$CACHE/build
+# The k3s version string the test double reports and is published under (matches the kube pin).
+K3S_DOUBLE_VERSION=v1.37.2+k3s1
+OLLAMA_VERSION=0.17.4
+FORCE=0
+
+log() { printf '[tools/build.sh] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+targets=()
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    kube|sealed-secrets|ollama|k3s-mirror) targets+=("$arg") ;;
+    *) die "unknown target '$arg' (expected: kube sealed-secrets ollama k3s-mirror)" ;;
+  esac
+done
+[ ${#targets[@]} -gt 0 ] || targets=(kube sealed-secrets ollama k3s-mirror)
+
+command -v go >/dev/null || die "Go is not installed (need Go >= 1.26 on PATH)"
+mkdir -p "$BIN" "$STAMPS" "$LOGS"
+
+# Hash of everything that determines a module's build output.
+input_hash() { # module_dir extra...
+  local dir=$1; shift
+  {
+    go version
+    printf '%s\n' "$@"
+    (cd "$dir" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' \) \
+      -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+  } | sha256sum | cut -d' ' -f1
+}
+
+# up_to_date target hash binaries...
+up_to_date() {
+  local target=$1 hash=$2; shift 2
+  [ "$FORCE" = 0 ] || return 1
+  [ -f "$STAMPS/$target" ] && [ "$(head -n1 "$STAMPS/$target")" = "$hash" ] || return 1
+  local b
+  for b in "$@"; do [ -x "$BIN/$b" ] || return 1; done
+}
+
+# build_module target module_dir hash "env..." "go build args..." binaries...
+run_build() {
+  local target=$1 hash=$2; shift 2
+  local start end rc=0
+  start=$(date +%s)
+  log "building $target (log: $LOGS/$target.log) ..."
+  "$@" >"$LOGS/$target.log" 2>&1 || rc=$?
+  end=$(date +%s)
+  if [ "$rc" != 0 ]; then
+    tail -n 40 "$LOGS/$target.log" >&2
+    die "building $target failed (exit $rc); full log: $LOGS/$target.log"
+  fi
+  echo $((end - start)) >"$LOGS/$target.seconds"
+  printf '%s\n%s\n' "$hash" "built $(date -u +%FT%TZ) in $((end - start))s" >"$STAMPS/$target"
+  log "built $target in $((end - start))s"
+}
+
+# Atomically move freshly built binaries from a staging dir into $BIN.
+install_bins() { # staging_dir binaries...
+  local stage=$1; shift
+  local b
+  for b in "$@"; do
+    [ -x "$stage/$b" ] || die "expected binary $b was not produced"
+    mv -f "$stage/$b" "$BIN/$b"
+  done
+}
+
+build_kube() {
+  local dir=$TOOLS_DIR/kube flags="-trimpath -ldflags=-s -w CGO_ENABLED=0"
+  local bins=(kube-apiserver etcd kube-controller-manager k3s)
+  local hash; hash=$(input_hash "$dir" "$flags" "$K3S_DOUBLE_VERSION")
+  if up_to_date kube "$hash" "${bins[@]}"; then log "kube: cached ($(sed -n 2p "$STAMPS/kube"))"; return; fi
+  local stage; stage=$(mktemp -d "$LOGS/kube.XXXXXX")
+  # One `go build` for all four commands: they share almost every package, so the compile cache
+  # is paid once. CGO_ENABLED=0 gives static binaries that run on the lab's Debian 12 hosts.
+  run_build kube "$hash" env -C "$dir" CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X main.k3sVersion=$K3S_DOUBLE_VERSION" -o "$stage/" \
+    ./cmd/kube-apiserver ./cmd/etcd ./cmd/kube-controller-manager ./cmd/k3s
+  install_bins "$stage" "${bins[@]}"
+  rmdir "$stage"
+}
+
+build_sealed_secrets() {
+  local dir=$TOOLS_DIR/sealed-secrets flags="-trimpath -ldflags=-s -w CGO_ENABLED=0"
+  local hash; hash=$(input_hash "$dir" "$flags")
+  if up_to_date sealed-secrets "$hash" kubeseal controller; then
+    log "sealed-secrets: cached ($(sed -n 2p "$STAMPS/sealed-secrets"))"; return
+  fi
+  local stage; stage=$(mktemp -d "$LOGS/sealed-secrets.XXXXXX")
+  local ver; ver=$(cd "$dir" && go list -m -f '{{.Version}}' github.com/bitnami-labs/sealed-secrets)
+  run_build sealed-secrets "$hash" env -C "$dir" CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X main.VERSION=$ver" -o "$stage/" \
+    github.com/bitnami-labs/sealed-secrets/cmd/kubeseal github.com/bitnami-labs/sealed-secrets/cmd/controller
+  install_bins "$stage" kubeseal controller
+  rmdir "$stage"
+}
+
+ensure_ollama_deps() {
+  # llama.cpp's json-schema-to-grammar needs nlohmann/json_fwd.hpp; cgo needs a C++ compiler.
+  local missing=()
+  [ -f /usr/include/nlohmann/json_fwd.hpp ] || missing+=(nlohmann-json3-dev)
+  command -v g++ >/dev/null || missing+=(g++)
+  [ ${#missing[@]} = 0 ] && return
+  [ "$(id -u)" = 0 ] || die "ollama needs Debian packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})"
+  log "installing ${missing[*]} with apt-get"
+  local i
+  for i in 1 2 3 4 5 6; do
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
+      >"$LOGS/ollama-apt.log" 2>&1; then return; fi
+    if grep -q 'Unable to locate package\|has no installation candidate' "$LOGS/ollama-apt.log"; then
+      apt-get update >>"$LOGS/ollama-apt.log" 2>&1 || true
+    fi
+    sleep $((i * 5))   # another apt/dpkg may hold the lock
+  done
+  tail -n 20 "$LOGS/ollama-apt.log" >&2
+  die "apt-get install ${missing[*]} failed; log: $LOGS/ollama-apt.log"
+}
+
+build_ollama() {
+  local dir=$TOOLS_DIR/ollama flags="-trimpath -ldflags=-s -w CGO_ENABLED=1 cpu"
+  local hash; hash=$(input_hash "$dir" "$flags" "$OLLAMA_VERSION")
+  if up_to_date ollama "$hash" ollama; then log "ollama: cached ($(sed -n 2p "$STAMPS/ollama"))"; return; fi
+  ensure_ollama_deps
+  local stage; stage=$(mktemp -d "$LOGS/ollama.XXXXXX")
+  run_build ollama "$hash" env -C "$dir" CGO_ENABLED=1 go build -trimpath \
+    -ldflags "-s -w -X github.com/ollama/ollama/version.Version=$OLLAMA_VERSION" -o "$stage/ollama" \
+    github.com/ollama/ollama
+  install_bins "$stage" ollama
+  rmdir "$stage"
+}
+
+publish_k3s_mirror() {
+  # Same layout as a k3s GitHub release: <version>/k3s, sha256sum-amd64.txt, k3s-airgap-images-amd64.tar.zst
+  [ -x "$BIN/k3s" ] || die "k3s test double not built (run: tools/build.sh kube)"
+  local dest=$CACHE/mirror/k3s/$K3S_DOUBLE_VERSION
+  if [ "$FORCE" = 0 ] && [ -f "$dest/k3s" ] && cmp -s "$BIN/k3s" "$dest/k3s" && [ -f "$dest/sha256sum-amd64.txt" ]; then
+    log "k3s-mirror: cached ($dest)"; return
+  fi
+  mkdir -p "$dest"
+  install -m 0755 "$BIN/k3s" "$dest/k3s.tmp" && mv -f "$dest/k3s.tmp" "$dest/k3s"
+  if [ ! -f "$dest/k3s-airgap-images-amd64.tar.zst" ] && command -v zstd >/dev/null; then
+    # Stand-in: a valid tar.zst holding only a note (the double runs no containers, so needs no images).
+    local t; t=$(mktemp -d)
+    printf 'shai k3s TEST DOUBLE %s: no container images (no kubelet, pods never run)\n' \
+      "$K3S_DOUBLE_VERSION" >"$t/README.shai-test-double"
+    tar -C "$t" -cf - README.shai-test-double | zstd -q -o "$dest/k3s-airgap-images-amd64.tar.zst"
+    rm -rf "$t"
+  fi
+  (cd "$dest" && sha256sum k3s $(ls k3s-airgap-images-amd64.tar.zst 2>/dev/null) >sha256sum-amd64.txt.tmp \
+    && mv -f sha256sum-amd64.txt.tmp sha256sum-amd64.txt)
+  log "published k3s test double to $dest"
+}
+
+for t in "${targets[@]}"; do
+  case "$t" in
+    kube) build_kube ;;
+    sealed-secrets) build_sealed_secrets ;;
+    ollama) build_ollama ;;
+    k3s-mirror) publish_k3s_mirror ;;
+  esac
+done
