@@ -91,7 +91,12 @@ def _check_ollama(where, entry, errors):
     return out
 
 
-def _check_file(where, entry, has_root, errors):
+def _is_url(value):
+    """An http(s) URL, or a Jinja expression Ansible resolves on the host (lab mirror address)."""
+    return isinstance(value, str) and (re.match(r"^https?://", value) is not None or value.startswith("{{"))
+
+
+def _check_file(where, entry, has_root, errors, allow_unpinned=False):
     if not isinstance(entry, dict):
         errors.append("%s: must be a mapping" % where)
         return None
@@ -113,7 +118,7 @@ def _check_file(where, entry, has_root, errors):
         ok = False
     if has_url:
         url = entry.get("url")
-        if not isinstance(url, str) or not re.match(r"^https?://", url):
+        if not _is_url(url):
             errors.append("%s: url must be an http(s) URL, got %r" % (label, url))
             ok = False
         if sha is None:
@@ -130,7 +135,10 @@ def _check_file(where, entry, has_root, errors):
             errors.append("%s: hf.repo must look like org/name, got %r" % (label, repo))
             ok = False
         rev = hf.get("revision")
-        if not isinstance(rev, str) or not HEX40.match(rev):
+        if not isinstance(rev, str) or not rev:
+            errors.append("%s: hf.revision is required (a 40-hex commit id)" % label)
+            ok = False
+        elif not HEX40.match(rev) and not allow_unpinned:
             errors.append(
                 "%s: hf.revision must be a pinned 40-hex commit id, got %r "
                 "(`shai-models download-hf %s` prints it)" % (label, rev, repo)
@@ -170,9 +178,10 @@ def _check_file(where, entry, has_root, errors):
     return out
 
 
-def validate(data, source="models.yml"):
+def validate(data, source="models.yml", allow_unpinned=False):
     """Validate a loaded manifest (the whole vars file or just its ``shai_models`` value).
 
+    ``allow_unpinned`` accepts a branch or tag as ``hf.revision`` (default: a commit is required).
     Returns the normalised ``shai_models`` mapping (ollama names with a tag, hf include/exclude
     as lists) or raises :class:`ManifestError` listing every problem.
     """
@@ -202,7 +211,7 @@ def validate(data, source="models.yml"):
         if root is not None and not (isinstance(root, str) and root.startswith("/")):
             errors.append("%s: root must be an absolute path, got %r" % (where, root))
         url = target.get("ollama_url", "http://127.0.0.1:11434")
-        if not isinstance(url, str) or not re.match(r"^https?://", url):
+        if not _is_url(url):
             errors.append("%s: ollama_url must be an http(s) URL, got %r" % (where, url))
         models = []
         seen = set()
@@ -224,7 +233,7 @@ def validate(data, source="models.yml"):
             errors.append("%s.files: must be a list" % where)
             raw_files = []
         for i, entry in enumerate(raw_files):
-            norm = _check_file("%s.files[%d]" % (where, i), entry, isinstance(root, str), errors)
+            norm = _check_file("%s.files[%d]" % (where, i), entry, isinstance(root, str), errors, allow_unpinned)
             if norm is not None:
                 if norm["name"] in seen:
                     errors.append("%s.files[%d] (%s): name used twice" % (where, i, norm["name"]))

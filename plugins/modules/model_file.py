@@ -234,6 +234,12 @@ def main():
     if sha is not None and not _is_hex(sha, 64):
         module.fail_json(msg="model_file: sha256 must be 64 hex characters, got %r" % p["sha256"])
     if not os.path.isdir(dest_dir):
+        if module.check_mode:
+            # a task before this one creates the folder in a real run: predict the download
+            result.update(changed=True, url=p["url"], sha256=sha, bytes_transferred=0)
+            if module._diff:
+                result["diff"] = dict(before="absent\n", after=_describe(path, sha or "(from the Hub)", None))
+            module.exit_json(**result)
         module.fail_json(msg="model_file: destination folder %s does not exist" % dest_dir)
 
     git_sha1 = None

@@ -48,6 +48,19 @@ TargetOpt = typer.Option(None, "--target", "-t", help="Only this target (repeata
 JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
 
 
+_OPTS: dict[str, bool] = {"allow_unpinned": False}
+
+
+@app.callback()
+def main(
+    allow_unpinned: bool = typer.Option(
+        False, "--allow-unpinned", help="Accept a branch/tag as hf.revision in the manifest (default: commit)."
+    ),
+) -> None:
+    """Models: one manifest, verified downloads from Hugging Face and mirrors, hosts in line."""
+    _OPTS["allow_unpinned"] = allow_unpinned
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     console.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
@@ -213,7 +226,7 @@ def _manifest_path(inventory: Path, manifest: Path | None) -> Path:
 
 def _load(inventory: Path, manifest: Path | None) -> dict[str, Any]:
     try:
-        return mf.load(_manifest_path(inventory, manifest))
+        return mf.load(_manifest_path(inventory, manifest), _OPTS["allow_unpinned"])
     except mf.ManifestError as exc:
         raise _fail(str(exc)) from None
 

@@ -20,7 +20,7 @@ from shai.models import hub
 ManifestError = mm.ManifestError
 
 
-def load(path: Path) -> dict[str, Any]:
+def load(path: Path, allow_unpinned: bool = False) -> dict[str, Any]:
     """Read and validate ``path``; raises ManifestError naming the file and every bad entry."""
     if not path.is_file():
         raise ManifestError(str(path), ["file not found"])
@@ -28,7 +28,7 @@ def load(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ManifestError(str(path), [f"not valid YAML: {exc}"]) from None
-    result: dict[str, Any] = mm.validate(data, str(path))
+    result: dict[str, Any] = mm.validate(data, str(path), allow_unpinned=allow_unpinned)
     return result
 
 
