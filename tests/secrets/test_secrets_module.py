@@ -13,13 +13,16 @@ from typing import Any
 
 import yaml
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
-from conftest import REPO, Workspace
 from typer.testing import CliRunner
 
 from shai.secrets.cli import app
 
 SECRET_A = "Zr8quPLx2mN4vT7wK1aS"  # shai-scan: allow (test value)
 SECRET_B = "Hq3nV9pL0xC6bJ2mR8tY"  # shai-scan: allow (test value)
+
+REPO = Path(__file__).resolve().parents[2]
+Workspace = Any  # the `workspace` fixture's type, see conftest.py
+
 
 
 def _playbook(

@@ -6,13 +6,18 @@ import base64
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
-from conftest import TESTDATA
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+
+REPO = Path(__file__).resolve().parents[2]
+TESTDATA = Path(os.environ.get("SHAI_SHARED_TESTDATA", REPO.parent / "shared" / "testdata"))
+TESTDATA = TESTDATA / "sealed-secrets"
+
 
 
 def _cases(kind: str) -> list[dict[str, Any]]:

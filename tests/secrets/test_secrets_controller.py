@@ -1,0 +1,190 @@
+"""End to end with the real sealed-secrets controller (built from its Go module) against the
+real Kubernetes API harness: the key shai installs (sealing_key module) is the one the
+controller adopts, and it turns shai-sealed SealedSecrets into Secrets with the right data.
+Then `shai-secrets backup` fetches the key back from the cluster into a vault."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
+from typer.testing import CliRunner
+
+from shai.secrets.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+CRD = REPO / "gitops" / "crds" / "bitnami.com_sealedsecrets.yaml"
+pytestmark = pytest.mark.kube
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _install_key(cp: Any, tmp: Path, keypair: Any, namespace: str) -> dict[str, Any]:
+    """Run the sealing_key module for real (ansible-playbook, localhost) against the harness."""
+    play = [
+        {
+            "name": "install",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+            "tasks": [
+                {
+                    "name": f"install {i}",
+                    "vectorweight.shai.sealing_key": {
+                        "private_key": keypair.key_pem,
+                        "certificate": keypair.cert_pem,
+                        "namespace": namespace,
+                        "kubeconfig": str(cp.kubeconfig),
+                    },
+                    "register": f"r{i}",
+                    **({"check_mode": True} if i == 0 else {}),
+                }
+                for i in range(3)
+            ]
+            + [
+                {
+                    "name": "dump",
+                    "ansible.builtin.copy": {
+                        "dest": str(tmp / "install.yml"),
+                        "content": "{{ {'r0': r0, 'r1': r1, 'r2': r2} | to_nice_yaml }}",
+                    },
+                }
+            ],
+        }
+    ]
+    pb = tmp / "install-play.yml"
+    pb.write_text(yaml.safe_dump(play, sort_keys=False))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(
+        [str(REPO / ".venv/bin/ansible-playbook"), "-i", "localhost,", str(pb)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "PRIVATE KEY" not in proc.stdout + proc.stderr
+    return dict(yaml.safe_load((tmp / "install.yml").read_text()))
+
+
+def test_controller_adopts_shai_key_and_unseals(
+    kube_apiserver: Any, peer: Any, keypair: Any, tmp_path: Path, workspace: Any
+) -> None:
+    cp = kube_apiserver
+    controller = peer("controller")
+    if not hasattr(cp, "in_cluster"):
+        pytest.skip("kube harness has no in_cluster() yet")
+    ctl_ns, app_ns = "shai-sealed-secrets", "shai-secrets-e2e"
+    cp.apply(CRD)
+    # 1. bootstrap: the module installs the key before the controller starts (check, apply, idempotent)
+    r = _install_key(cp, tmp_path, keypair, ctl_ns)
+    assert r["r0"]["changed"] and r["r1"]["changed"] and not r["r2"]["changed"]
+    assert r["r1"]["fingerprint"] == sealing.cert_fingerprint(keypair.cert)
+
+    # 2. the real controller, unmodified, running "in cluster" with a real service-account token
+    ic = cp.in_cluster(ctl_ns, "sealed-secrets-controller")
+    port, mport = _free_port(), _free_port()
+    log = (tmp_path / "controller.log").open("wb")
+    argv = ic.wrap(
+        [
+            str(controller),
+            f"--listen-addr=127.0.0.1:{port}",
+            f"--listen-metrics-addr=127.0.0.1:{mport}",
+            "--key-renew-period=0",
+            "--update-status=true",
+        ]
+    )
+    proc = subprocess.Popen(argv, env=ic.environ(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        cert_url = f"http://127.0.0.1:{port}/v1/cert.pem"
+        served = b""
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(cert_url, timeout=2) as resp:  # loopback only
+                    served = resp.read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert served, (tmp_path / "controller.log").read_text()[-3000:]
+        # it adopted shai's key instead of generating its own
+        assert sealing.cert_fingerprint(sealing.load_certificate(served)) == sealing.cert_fingerprint(
+            keypair.cert
+        )
+        keys = cp.kubectl("get", "secrets", "-n", ctl_ns, "-l", sealing.KEY_LABEL, "-o", "name")
+        assert len(str(keys).split()) == 1, keys
+
+        # 3. shai seals (cert fetched from the controller URL via the CLI path), the controller unseals
+        cp.create_namespace(app_ns)
+        from shai.secrets import lifecycle
+
+        cert, _src = lifecycle.fetch_cert(cert_url, None)
+        cases = {
+            "strict": ("e2e-strict", {"password": "pw-strict-1", "user": "admin"}),
+            "namespace-wide": ("e2e-nsw", {"token": "tok\x00bin"}),
+            "cluster-wide": ("e2e-cw", {"api-key": "cluster wide ü"}),
+        }
+        for scope, (name, data) in cases.items():
+            obj = sealing.build_sealed_secret(
+                cert.public_key(),
+                name,
+                app_ns,
+                data,
+                scope=scope,
+                labels={"app": "e2e"},
+                secret_type="Opaque",
+            )
+            f = tmp_path / f"{name}.yaml"
+            f.write_text(sealing.dump_yaml(obj))
+            cp.apply(f)
+        for scope, (name, data) in cases.items():
+            got = None
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    out = cp.kubectl("get", "secret", name, "-n", app_ns, "-o", "yaml")
+                    got = yaml.safe_load(out)
+                    break
+                except Exception:
+                    time.sleep(0.5)
+            assert got is not None, (
+                f"{scope}: no Secret; controller log:\n" + (tmp_path / "controller.log").read_text()[-3000:]
+            )
+            assert got["metadata"]["labels"]["app"] == "e2e"
+            assert {k: base64.b64decode(v).decode() for k, v in got["data"].items()} == data
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+    # 4. backup: the key comes back from the cluster into a (new) vault
+    res = CliRunner().invoke(
+        app,
+        ["backup", "--kubeconfig", str(cp.kubeconfig), "--controller-namespace", ctl_ns],
+        env=workspace.env(),
+    )
+    assert res.exit_code == 0, res.output
+    from shai.secrets import lifecycle
+
+    vault = lifecycle.open_vault(workspace.vault, workspace.password_file, must_exist=True)
+    fps = [k["fingerprint"] for k in vault.data["vault_sealed_secrets_keys"]]
+    assert fps == [sealing.cert_fingerprint(keypair.cert)]
+    assert sealing.key_matches_cert(lifecycle.private_keys(vault)[0], keypair.cert)
