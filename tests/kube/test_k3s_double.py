@@ -1,0 +1,335 @@
+"""The k3s TEST DOUBLE (tools/kube/cmd/k3s): the lab's stand-in for the k3s binary.
+
+It runs the real kube-apiserver + embedded etcd; these tests start it as `k3s server` on loopback
+ports with a temp data dir (as the k3s role would on a lab host, minus systemd) and check the
+k3s-compatible surface the role relies on: kubeconfig, token files, Node Ready, `k3s kubectl`,
+the manifests deploy controller, an agent joining with the token.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.kube
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(pred: Callable[[], bool], timeout: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.5)
+    tail = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
+    pytest.fail(f"timed out after {timeout}s waiting for {what}\n{tail}")
+
+
+@dataclass
+class K3sServer:
+    binary: Path
+    root: Path
+    data_dir: Path
+    kubeconfig: Path
+    port: int
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def kubectl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run(
+            [str(self.binary), "kubectl", "--kubeconfig", str(self.kubeconfig), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if check and res.returncode != 0:
+            raise AssertionError(f"k3s kubectl {' '.join(args)} failed: {res.stderr}")
+        return res
+
+
+@pytest.fixture(scope="module")
+def k3s_binary(peer: Callable[[str], Path]) -> Path:
+    return peer("k3s")
+
+
+@pytest.fixture(scope="module")
+def k3s_server(k3s_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[K3sServer]:
+    root = tmp_path_factory.mktemp("k3s-double")
+    data_dir = root / "data"
+    kubeconfig = root / "k3s.yaml"
+    port = _free_port()
+    token_file = root / "token"
+    token_file.write_text("shai-test-token\n")
+    token_file.chmod(0o600)
+    config = root / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "token-file": str(token_file),
+                "data-dir": str(data_dir),
+                "write-kubeconfig": str(kubeconfig),
+                "write-kubeconfig-mode": "0640",
+                "https-listen-port": port,
+                "bind-address": "127.0.0.1",
+                "node-ip": "127.0.0.1",
+                "node-name": "lab-server",
+                "node-label": ["shai.vectorweight.com/role=server"],
+                "tls-san": ["k3s.lab.test", "10.213.0.10"],
+                "disable": ["traefik", "servicelb"],
+                "secrets-encryption": True,
+                "protect-kernel-defaults": True,
+                "cluster-cidr": "10.42.0.0/16",
+                "service-cidr": "10.43.0.0/16",
+                "some-future-flag": "ignored",
+            }
+        )
+    )
+    manifests = data_dir / "server" / "manifests"
+    manifests.mkdir(parents=True)
+    (manifests / "shai-ns.yaml").write_text(
+        """apiVersion: v1
+kind: Namespace
+metadata: {name: shai-deploy}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: from-manifests, namespace: shai-deploy}
+data: {generation: "1"}
+---
+apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata: {name: demo}
+spec: {chart: demo, repo: "https://charts.example", version: 1.0.0}
+"""
+    )
+    log = root / "k3s.log"
+    env = {**os.environ, "SHAI_K3S_DOUBLE_ETCD_PORTS": f"{_free_port()},{_free_port()}"}
+    env.pop("NOTIFY_SOCKET", None)
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [str(k3s_binary), "server", "--config", str(config), "--debug"],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    server = K3sServer(k3s_binary, root, data_dir, kubeconfig, port, log, proc)
+    try:
+        _wait(
+            lambda: "ready: kubeconfig" in log.read_text(errors="replace") or proc.poll() is not None,
+            180,
+            "k3s server ready",
+            log,
+        )
+        if proc.poll() is not None:
+            pytest.fail(f"k3s server exited {proc.returncode}:\n{log.read_text()[-4000:]}")
+        yield server
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_version_says_test_double(k3s_binary: Path) -> None:
+    out = subprocess.run([str(k3s_binary), "--version"], capture_output=True, text=True, check=True).stdout
+    first = out.splitlines()[0]
+    assert re.match(
+        r"^k3s version v1\.37\.\d+\+k3s\d+ \(shai test double: apiserver\+etcd, no kubelet\)$", first
+    )
+
+
+def test_unknown_subcommand_fails(k3s_binary: Path) -> None:
+    res = subprocess.run(
+        [str(k3s_binary), "ctr", "images", "ls"], capture_output=True, text=True, check=False
+    )
+    assert res.returncode != 0 and "not available" in res.stderr
+
+
+def test_server_writes_kubeconfig_and_tokens(k3s_server: K3sServer) -> None:
+    assert oct(k3s_server.kubeconfig.stat().st_mode & 0o777) == "0o640"
+    kc = yaml.safe_load(k3s_server.kubeconfig.read_text())
+    assert kc["current-context"] == "default"
+    assert kc["clusters"][0]["cluster"]["server"] == f"https://127.0.0.1:{k3s_server.port}"
+    token = (k3s_server.data_dir / "server" / "token").read_text().strip()
+    assert re.fullmatch(r"K10[0-9a-f]{64}::server:shai-test-token", token)
+    assert (k3s_server.data_dir / "server" / "node-token").read_text().strip() == token
+    assert oct((k3s_server.data_dir / "server" / "token").stat().st_mode & 0o777) == "0o600"
+
+
+def test_serving_cert_has_tls_sans(k3s_server: K3sServer) -> None:
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(
+        (k3s_server.data_dir / "server" / "tls" / "serving-kube-apiserver.crt").read_bytes()
+    )
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    names = {str(v) for v in sans.get_values_for_type(x509.DNSName)}
+    ips = {str(v) for v in sans.get_values_for_type(x509.IPAddress)}
+    assert {"k3s.lab.test", "kubernetes.default.svc"} <= names
+    assert {"10.213.0.10", "127.0.0.1", "10.43.0.1"} <= ips
+
+
+def test_readyz_and_node_ready_via_k3s_kubectl(k3s_server: K3sServer) -> None:
+    assert k3s_server.kubectl("get", "--raw=/readyz").stdout.strip() == "ok"
+    _wait(
+        lambda: (
+            k3s_server.kubectl(
+                "get",
+                "node",
+                "lab-server",
+                "-o",
+                'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+                check=False,
+            ).stdout.strip()
+            == "True"
+        ),
+        60,
+        "node lab-server Ready",
+        k3s_server.log,
+    )
+    node = json.loads(k3s_server.kubectl("get", "node", "lab-server", "-o", "json").stdout)
+    labels = node["metadata"]["labels"]
+    assert labels["node-role.kubernetes.io/control-plane"] == "true"
+    assert labels["shai.vectorweight.com/role"] == "server"
+    assert node["status"]["nodeInfo"]["kubeletVersion"].startswith("v1.37.")
+
+
+def test_anonymous_readyz_is_refused_like_k3s(k3s_server: K3sServer) -> None:
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"https://127.0.0.1:{k3s_server.port}/readyz", context=ctx, timeout=10)
+    assert err.value.code == 401
+
+
+def test_secrets_are_encrypted_at_rest(k3s_server: K3sServer) -> None:
+    cfg = json.loads((k3s_server.data_dir / "server" / "cred" / "encryption-config.json").read_text())
+    assert "aescbc" in cfg["resources"][0]["providers"][0]
+
+
+def test_manifests_are_applied_and_reapplied_on_change(k3s_server: K3sServer) -> None:
+    def generation() -> str:
+        res = k3s_server.kubectl(
+            "-n",
+            "shai-deploy",
+            "get",
+            "configmap",
+            "from-manifests",
+            "-o",
+            "jsonpath={.data.generation}",
+            check=False,
+        )
+        return res.stdout.strip() if res.returncode == 0 else ""
+
+    _wait(lambda: generation() == "1", 60, "manifest applied", k3s_server.log)
+    chart = json.loads(
+        k3s_server.kubectl("-n", "kube-system", "get", "helmchart", "demo", "-o", "json").stdout
+    )
+    assert chart["spec"]["chart"] == "demo"
+    path = k3s_server.data_dir / "server" / "manifests" / "shai-ns.yaml"
+    path.write_text(path.read_text().replace('generation: "1"', 'generation: "2"'))
+    _wait(lambda: generation() == "2", 60, "manifest re-applied after change", k3s_server.log)
+
+
+def test_agent_registers_a_ready_node_with_the_token(k3s_server: K3sServer, tmp_path: Path) -> None:
+    log = tmp_path / "agent.log"
+    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
+    with log.open("wb") as fh:
+        agent = subprocess.Popen(
+            [
+                str(k3s_server.binary),
+                "agent",
+                "--server",
+                f"https://127.0.0.1:{k3s_server.port}",
+                "--token",
+                "shai-test-token",
+                "--node-name",
+                "lab-agent",
+                "--node-ip",
+                "127.0.0.1",
+                "--kubelet-arg=max-pods=50",
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        _wait(
+            lambda: (
+                k3s_server.kubectl(
+                    "get",
+                    "node",
+                    "lab-agent",
+                    "-o",
+                    'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+                    check=False,
+                ).stdout.strip()
+                == "True"
+            ),
+            60,
+            "agent node Ready",
+            log,
+        )
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            agent.wait(15)
+        if agent.poll() is None:
+            agent.kill()
+    assert agent.returncode == 0, log.read_text()
+
+
+def test_agent_with_a_wrong_token_does_not_register(k3s_server: K3sServer, tmp_path: Path) -> None:
+    # The agent retries forever like k3s does; run it briefly and check it never registered.
+    proc = subprocess.Popen(
+        [
+            str(k3s_server.binary),
+            "agent",
+            "--server",
+            f"https://127.0.0.1:{k3s_server.port}",
+            "--token",
+            "wrong",
+            "--node-name",
+            "intruder",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    time.sleep(5)
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=15)[0].decode()
+    assert "Unauthorized" in out
+    assert k3s_server.kubectl("get", "node", "intruder", check=False).returncode != 0
+
+
+def test_kubeconfig_client_cert_is_cluster_admin(k3s_server: K3sServer) -> None:
+    kc = yaml.safe_load(k3s_server.kubeconfig.read_text())
+    pem = base64.b64decode(kc["users"][0]["user"]["client-certificate-data"])
+    assert b"BEGIN CERTIFICATE" in pem
+    assert k3s_server.kubectl("auth", "can-i", "*", "*").stdout.strip() == "yes"
