@@ -1,5 +1,5 @@
 // Pinned build of the real Kubernetes control plane used by shai's tests and the lab.
-// Bump KUBE_VERSION in tools/build.sh and the versions below together.
+// Bump k8s.io/kubernetes, the replace lines and K3S_DOUBLE_VERSION in tools/build.sh together.
 module github.com/vectorweight/shai/tools/kube
 
 go 1.26.0
