@@ -752,6 +752,58 @@ def policy_findings(objects):
         if name not in limitranges:
             findings.append(Finding(rel, "Namespace %s" % name, "", "namespace has no LimitRange", "namespace-limitrange"))
     findings.extend(_application_findings(objects, apps, namespaces))
+    findings.extend(_secret_ref_findings(objects))
+    return findings
+
+
+def _secret_refs(container):
+    """(field suffix, secret name, key or None) of every Secret a container reads."""
+    refs = []
+    for i, env in enumerate(container.get("env") or []):
+        ref = (env.get("valueFrom") or {}).get("secretKeyRef")
+        if ref and not ref.get("optional"):
+            refs.append(("env[%d].valueFrom.secretKeyRef" % i, ref.get("name"), ref.get("key")))
+    for i, env in enumerate(container.get("envFrom") or []):
+        ref = env.get("secretRef")
+        if ref and not ref.get("optional"):
+            refs.append(("envFrom[%d].secretRef" % i, ref.get("name"), None))
+    return refs
+
+
+def _secret_ref_findings(objects):
+    """Once the tree carries SealedSecrets, every Secret a workload reads must be one of them,
+    in the workload's namespace, with the key it reads (catches namespace/key mismatches
+    between the templates and the secrets catalog before the pods crash-loop)."""
+    sealed = {}
+    for _rel, doc in objects:
+        if isinstance(doc, dict) and doc.get("kind") == "SealedSecret":
+            meta = doc.get("metadata") or {}
+            spec = doc.get("spec") or {}
+            keys = set()
+            for source in (spec.get("encryptedData"), (spec.get("template") or {}).get("data")):
+                if isinstance(source, dict):
+                    keys |= set(source)
+            sealed[(meta.get("namespace"), meta.get("name"))] = keys
+    if not sealed:
+        return []
+    findings = []
+    for rel, doc in objects:
+        if not isinstance(doc, dict) or doc.get("kind") not in WORKLOAD_KINDS:
+            continue
+        ns = (doc.get("metadata") or {}).get("namespace")
+        for prefix, container in _containers(doc):
+            for suffix, name, key in _secret_refs(container):
+                field = "%s.%s" % (prefix, suffix)
+                if (ns, name) not in sealed:
+                    elsewhere = sorted(n for n, s in sealed if s == name)
+                    hint = " (sealed in namespace %s)" % ", ".join(elsewhere) if elsewhere else ""
+                    findings.append(Finding(rel, object_id(doc), field,
+                                            "reads Secret %s/%s, which is not a SealedSecret of the tree%s" % (ns, name, hint),
+                                            "secret-refs"))
+                elif key and key not in sealed[(ns, name)]:
+                    findings.append(Finding(rel, object_id(doc), field,
+                                            "Secret %s/%s has no key %r (keys: %s)" % (ns, name, key, ", ".join(sorted(sealed[(ns, name)]))),
+                                            "secret-refs"))
     return findings
 
 

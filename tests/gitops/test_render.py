@@ -222,22 +222,63 @@ def test_every_ui_has_tls_and_admin_endpoints_basic_auth(rendered: dict[str, byt
     assert issuer["spec"] == {"ca": {"secretName": "shai-root-ca"}}
 
 
-def test_sealed_secrets_are_carried_into_the_tree(tmp_path: Path, layout: core.Layout, values: dict) -> None:
-    secrets = tmp_path / "secrets" / "ai-services"
-    secrets.mkdir(parents=True)
-    (secrets / "litellm-secrets.sealedsecret.yaml").write_text(
+def _sealed(name: str, namespace: str, *keys: str) -> str:
+    data = ", ".join(f"{k}: AgBy3i4OJSWK+PiTySYZZA==" for k in keys)
+    return (
         "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n"
-        "metadata: {name: litellm-secrets, namespace: ai-services}\n"
-        "spec:\n  encryptedData: {master-key: AgBy3i4OJSWK+PiTySYZZA==}\n  template:\n"
-        "    metadata: {name: litellm-secrets, namespace: ai-services}\n"
+        f"metadata: {{name: {name}, namespace: {namespace}}}\n"
+        f"spec:\n  encryptedData: {{{data}}}\n  template:\n"
+        f"    metadata: {{name: {name}, namespace: {namespace}}}\n"
     )
-    files = core.render(
-        core.Layout(layout.templates, layout.values, tmp_path / "secrets", layout.crds), values
-    )
-    assert "secrets/ai-services/litellm-secrets.sealedsecret.yaml" in files
+
+
+SEALED = [
+    ("ai-services", "litellm-secrets", ("master-key",)),
+    ("ai-services", "open-webui-secrets", ("WEBUI_SECRET_KEY",)),
+    ("ai-services", "searxng-secrets", ("SEARXNG_SECRET",)),
+    ("automation", "n8n-secrets", ("N8N_ENCRYPTION_KEY",)),
+]
+
+
+def _with_secrets(tmp_path: Path, layout: core.Layout, values: dict, sealed: list) -> tuple[dict, Path]:
+    root = tmp_path / "secrets"
+    for ns, name, keys in sealed:
+        (root / ns).mkdir(parents=True, exist_ok=True)
+        (root / ns / f"{name}.sealedsecret.yaml").write_text(_sealed(name, ns, *keys))
+    files = core.render(core.Layout(layout.templates, layout.values, root, layout.crds), values)
     core.write(files, tmp_path / "out")
-    _count, findings = core.validate(tmp_path / "out", layout.crds, "1.33")
-    assert findings == []
+    return files, tmp_path / "out"
+
+
+def test_sealed_secrets_are_carried_into_the_tree(tmp_path: Path, layout: core.Layout, values: dict) -> None:
+    files, out = _with_secrets(tmp_path, layout, values, SEALED)
+    assert "secrets/ai-services/litellm-secrets.sealedsecret.yaml" in files
+    _count, findings = core.validate(out, layout.crds, "1.33")
+    assert [str(f) for f in findings] == []
+
+
+def test_secret_in_the_wrong_namespace_or_without_the_key(
+    tmp_path: Path, layout: core.Layout, values: dict
+) -> None:
+    sealed = [
+        ("self-hosted-ai", "litellm-secrets", ("master-key",)),
+        ("ai-services", "open-webui-secrets", ("secret-key",)),
+        *SEALED[2:],
+    ]
+    _files, out = _with_secrets(tmp_path, layout, values, sealed)
+    findings = [str(f) for f in core.validate(out, layout.crds, "1.33")[1]]
+    assert (
+        "platform/litellm/litellm.yaml: Deployment ai-services/litellm: "
+        "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef: "
+        "reads Secret ai-services/litellm-secrets, "
+        "which is not a SealedSecret of the tree (sealed in namespace self-hosted-ai) [secret-refs]"
+    ) in findings
+    assert (
+        "platform/open-webui/open-webui.yaml: Deployment ai-services/open-webui: "
+        "spec.template.spec.containers[0].env[2].valueFrom.secretKeyRef: "
+        "Secret ai-services/open-webui-secrets "
+        "has no key 'WEBUI_SECRET_KEY' (keys: secret-key) [secret-refs]"
+    ) in findings
 
 
 def test_plain_secret_in_secrets_dir_refuses_to_render(
