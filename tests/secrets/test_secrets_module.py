@@ -24,7 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 Workspace = Any  # the `workspace` fixture's type, see conftest.py
 
 
-
 def _playbook(
     tmp: Path, tasks: list[dict[str, Any]], extra: list[str] | None = None, verbosity: str = ""
 ) -> subprocess.CompletedProcess[str]:

@@ -19,7 +19,6 @@ TESTDATA = Path(os.environ.get("SHAI_SHARED_TESTDATA", REPO.parent / "shared" / 
 TESTDATA = TESTDATA / "sealed-secrets"
 
 
-
 def _cases(kind: str) -> list[dict[str, Any]]:
     return list(json.loads((TESTDATA / "vectors.json").read_text())[kind])
 

@@ -225,7 +225,10 @@ def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
                     )
     for e in entries.values():
         for spec in e.keys.values():
-            _check_cycle(entries, (e.id, spec.key), [])
+            try:
+                _check_cycle(entries, (e.id, spec.key), [])
+            except CatalogError as exc:
+                raise CatalogError(f"{path}: {exc}") from None
     return Catalog(path=path, entries=entries)
 
 

@@ -306,6 +306,12 @@ def show(
         entries = catalog.select(service or None)
     except ERRORS as exc:
         raise _fail(str(exc)) from None
+    if reveal:  # plain lines: a table would wrap or truncate values
+        for e in entries:
+            values, _missing = lifecycle.entry_values(vault, e)
+            for k in sorted(e.keys):
+                sys.stdout.write(f"{e.id}\t{e.namespace}/{e.name}\t{k}\t{values.get(k, '(missing)')}\n")
+        return
     table = Table("id", "namespace/name", "key", "generator", "value", "sealed file")
     for e in entries:
         values, _missing = lifecycle.entry_values(vault, e)
