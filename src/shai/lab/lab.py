@@ -64,6 +64,7 @@ def repo_root() -> Path:
 @dataclass
 class Paths:
     cache: Path = field(default_factory=cache_dir)
+    subnet_table: Path | None = None  # default: <cache>/lab/subnets.json
 
     @property
     def lab_root(self) -> Path:
@@ -75,7 +76,7 @@ class Paths:
 
     @property
     def table(self) -> Path:
-        return self.lab_root / "subnets.json"
+        return self.subnet_table or self.lab_root / "subnets.json"
 
     @property
     def mirror(self) -> Path:
