@@ -16,6 +16,7 @@ root directory under it), which is how ``down`` and the stale-leftover cleanup f
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import ipaddress
 import json
 import os
@@ -173,6 +174,18 @@ class Lab:
             "mounts": [str(m) for m in self.sys.mounts_under(self.state_dir)],
             "links": links,
         }
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise up/down of one lab name across processes (two `up -n X` never interleave)."""
+        lock_path = self.state_dir.parent / f".{self.name}.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     # -- up --------------------------------------------------------------------------------
     def up(
@@ -417,6 +430,10 @@ class Lab:
     # -- down ------------------------------------------------------------------------------
     def down(self, quiet: bool = False, keep_logs: bool = False) -> list[str]:
         """Remove everything of this lab. Safe to run any number of times; returns what it removed."""
+        with self.locked():
+            return self._down(quiet, keep_logs)
+
+    def _down(self, quiet: bool = False, keep_logs: bool = False) -> list[str]:
         removed: list[str] = []
         say = (lambda _m: None) if quiet else self.progress
         state = self.state()
@@ -564,6 +581,25 @@ def molecule_instances(state: LabState) -> list[dict[str, Any]]:
         }
         for h in state.hosts
     ]
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """Turn SIGTERM (a CI timeout, molecule being stopped) into SystemExit so a half-done `up`
+    still cleans up after itself."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _require_root_and_tools() -> None:
