@@ -28,6 +28,7 @@ __metaclass__ = type
 import hashlib
 import os
 import socket
+import threading
 import time
 
 from urllib.error import HTTPError, URLError
@@ -278,6 +279,60 @@ def _rehash_part(part, offset, sha, sha1):
             left -= len(block)
 
 
+class _PipelinedHash(object):
+    """Hash chunks on a second thread while the caller receives and writes the next ones.
+
+    hashlib and socket reads / file writes release the GIL, so on a multi-core host hashing
+    overlaps the transfer: the download costs max(transfer, hash) instead of their sum.
+    Buffers come from a small pool; when hashing lags, ``buffer()`` blocks (backpressure).
+    """
+
+    def __init__(self, hashers, chunk_size, depth=4):
+        try:
+            import queue
+        except ImportError:  # pragma: no cover
+            import Queue as queue  # noqa
+        self._hashers = [h for h in hashers if h is not None]
+        self._free = queue.Queue()
+        self._todo = queue.Queue()
+        for _ in range(depth):
+            self._free.put(bytearray(chunk_size))
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name="shai-download-hash")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self):
+        while True:
+            item = self._todo.get()
+            if item is None:
+                return
+            buf, n = item
+            try:
+                view = memoryview(buf)[:n]
+                for h in self._hashers:
+                    h.update(view)
+                view.release()
+            except Exception as exc:  # pragma: no cover - hashlib does not fail on bytes
+                self._error = exc
+            self._free.put(buf)
+
+    def buffer(self):
+        return self._free.get()
+
+    def submit(self, buf, n):
+        self._todo.put((buf, n))
+
+    def release(self, buf):
+        self._free.put(buf)
+
+    def close(self):
+        self._todo.put(None)
+        self._thread.join()
+        if self._error is not None:  # pragma: no cover
+            raise self._error
+
+
 def _remove(path):
     try:
         os.unlink(path)
@@ -399,31 +454,33 @@ def download(
         interrupted = None
         if resp is not None:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if offset else os.O_TRUNC), 0o600)
+            pipe = _PipelinedHash([sha, sha1], chunk_size)
             try:
-                buf = bytearray(chunk_size)
-                view = memoryview(buf)
                 if progress is not None:
                     progress(done, total)
                 while True:
+                    buf = pipe.buffer()
                     try:
                         n = resp.readinto(buf)
                     except (socket.timeout, ConnectionError, OSError) as exc:
+                        pipe.release(buf)
                         interrupted = exc
                         break
                     if not n:
+                        pipe.release(buf)
                         break
-                    chunk = view[:n]
-                    sha.update(chunk)
-                    if sha1 is not None:
-                        sha1.update(chunk)
+                    view = memoryview(buf)
                     written = 0
                     while written < n:
-                        written += os.write(fd, chunk[written:])
+                        written += os.write(fd, view[written:n])
+                    view.release()
+                    pipe.submit(buf, n)
                     done += n
                     transferred += n
                     if progress is not None:
                         progress(done, total)
             finally:
+                pipe.close()
                 os.close(fd)
                 resp.close()
         if interrupted is None and total is not None and done < total:
