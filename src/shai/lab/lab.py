@@ -16,7 +16,6 @@ root directory under it), which is how ``down`` and the stale-leftover cleanup f
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import ipaddress
 import json
 import os
@@ -178,14 +177,8 @@ class Lab:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Serialise up/down of one lab name across processes (two `up -n X` never interleave)."""
-        lock_path = self.state_dir.parent / f".{self.name}.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with net.flocked(self.state_dir.parent / f".{self.name}.lock"):
+            yield
 
     # -- up --------------------------------------------------------------------------------
     def up(
@@ -267,11 +260,15 @@ class Lab:
         path = self.paths.rootfs
         if rootfs.is_current(path):
             return
-        rootfs.remove_stale_builds(path)
-        seconds = rootfs.build(path, self.paths.lab_root / "rootfs-build.log", self.progress)
-        self.progress(f"base rootfs built in {seconds:.0f}s")
-        for old in rootfs.prune(self.paths.lab_root, keep=path):
-            self.progress(f"removed unused base tree {old}")
+        # One build at a time on this machine; whoever waited finds the tree built.
+        with net.flocked(self.paths.lab_root / ".rootfs.lock"):
+            if rootfs.is_current(path):
+                return
+            rootfs.remove_stale_builds(path)
+            seconds = rootfs.build(path, self.paths.lab_root / "rootfs-build.log", self.progress)
+            self.progress(f"base rootfs built in {seconds:.0f}s")
+            for old in rootfs.prune(self.paths.lab_root, keep=path):
+                self.progress(f"removed unused base tree {old}")
 
     def _busy_indexes(self) -> set[int]:
         """Third octets of 10.213.x.0/24 subnets configured on interfaces that are not ours."""

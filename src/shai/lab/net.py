@@ -125,8 +125,15 @@ def choose_index(name: str, taken: Mapping[str, int], busy: set[int] | None = No
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a+") as lock:
+    with flocked(path.with_suffix(".lock")):
+        yield
+
+
+@contextlib.contextmanager
+def flocked(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_path`` (created if missing) for the block."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
