@@ -471,7 +471,7 @@ func (srv *server) startControllerManager(ctx context.Context) (*exec.Cmd, error
 		"--controllers=namespace,serviceaccount,serviceaccount-token,garbagecollector,clusterrole-aggregation",
 		"--service-account-private-key-file=" + filepath.Join(srv.tlsDir, "service.key"),
 		"--root-ca-file=" + filepath.Join(srv.tlsDir, "server-ca.crt"),
-		"--use-service-account-credentials=false",
+		"--use-service-account-credentials=true",
 		"--secure-port=0",
 		"--leader-elect=true",
 	}
@@ -560,6 +560,11 @@ func (srv *server) run() error {
 	}()
 	if err := waitReady(readyCtx, cs, 5*time.Minute); err != nil {
 		cancel()
+		select {
+		case apiErr := <-apiDone:
+			return fmt.Errorf("kube-apiserver exited before it was ready: %v", apiErr)
+		case <-time.After(time.Second):
+		}
 		return err
 	}
 	cancel()
@@ -598,7 +603,12 @@ func (srv *server) run() error {
 	sdNotify("READY=1")
 	log.Printf("ready: kubeconfig %s, token %s", srv.kubeconfig, filepath.Join(srv.dataDir, "server", "token"))
 
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case err := <-apiDone: // the API server stopped on its own: exit non-zero so systemd restarts us
+		sdNotify("STOPPING=1")
+		return fmt.Errorf("kube-apiserver stopped: %v", err)
+	}
 	log.Printf("shutting down")
 	sdNotify("STOPPING=1")
 	select {
