@@ -73,7 +73,9 @@ func main() {
 	case "check-config":
 		fmt.Println("k3s check-config: " + doubleNote + "; no kernel requirements to check")
 	case "kube-controller-manager": // internal: started as a child process by `k3s server`
-		os.Exit(cli.Run(kcmapp.NewControllerManagerCommand()))
+		kcm := kcmapp.NewControllerManagerCommand()
+		kcm.SetArgs(args)
+		os.Exit(cli.Run(kcm))
 	case "crictl", "ctr", "etcd-snapshot", "secrets-encrypt", "certificate", "token", "completion":
 		fmt.Fprintf(os.Stderr, "k3s %s: not available in the %s\n", cmd, doubleNote)
 		os.Exit(1)
