@@ -31,7 +31,9 @@ class FakeSystem(labmod.System):
         self.signals: list[tuple[int, int]] = []
 
     def pids_matching(self, marker: str) -> list[int]:
-        return [p for p, cmd in self.procs.items() if marker in cmd]
+        from shai.lab.system import belongs_to
+
+        return [p for p, cmd in self.procs.items() if belongs_to(marker, cmd.split(), cmd)]
 
     def alive(self, pid: int) -> bool:
         return pid in self.procs
@@ -284,3 +286,17 @@ def test_host_files_point_at_the_lab_proxy(tmp_path: Path) -> None:
     assert (merged / "root/.ssh/authorized_keys").stat().st_mode & 0o777 == 0o600
     assert not (merged / "etc/resolv.conf").is_symlink()
     assert (merged / "etc/hostname").read_text() == "homelab\n"
+
+
+def test_process_matching_respects_path_boundaries() -> None:
+    from shai.lab.system import belongs_to
+
+    marker = "/c/lab/labs/default"
+    assert belongs_to(marker, ["tinyproxy", "-d", "-c", "/c/lab/labs/default/tinyproxy.conf"], "/")
+    assert belongs_to(marker, ["python", "-m", "shai.lab.mirror", "--state-dir", "/c/lab/labs/default"], "/")
+    assert belongs_to(marker, ["systemd-nspawn", "--directory=/c/lab/labs/default/hosts/a/merged"], "/")
+    assert belongs_to(marker, ["/sbin/init"], "/c/lab/labs/default/hosts/a/merged")
+    # Another lab whose name starts with the same letters is not ours.
+    assert not belongs_to(marker, ["python", "--state-dir", "/c/lab/labs/default-2"], "/")
+    assert not belongs_to(marker, ["/sbin/init"], "/c/lab/labs/default-2/hosts/a/merged")
+    assert not belongs_to(marker, ["bash"], "/")

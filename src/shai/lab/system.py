@@ -21,6 +21,20 @@ class CommandError(RuntimeError):
     pass
 
 
+def under(path: str, marker: str) -> bool:
+    """``path`` is ``marker`` or lies below it (``/labs/default`` is not under ``/labs/def``)."""
+    marker = marker.rstrip("/")
+    return path == marker or path.startswith(marker + "/")
+
+
+def belongs_to(marker: str, argv: Sequence[str], root: str) -> bool:
+    """A process belongs to a lab when its root directory or one of its arguments (or the value
+    of a ``--opt=value`` argument) is the lab's state directory or a path under it."""
+    if under(root, marker):
+        return True
+    return any(under(arg, marker) or under(arg.partition("=")[2], marker) for arg in argv)
+
+
 class System:
     """Real implementation: ip, mount, nft, processes, /proc."""
 
@@ -47,7 +61,7 @@ class System:
 
     # -- processes -------------------------------------------------------------------------
     def pids_matching(self, marker: str) -> list[int]:
-        """Pids whose command line mentions ``marker`` or whose root directory lies under it."""
+        """Pids with an argument that is ``marker`` or a path under it, or whose root directory is."""
         found: list[int] = []
         me = os.getpid()
         for entry in os.scandir("/proc"):
@@ -55,13 +69,11 @@ class System:
                 continue
             pid = int(entry.name)
             try:
-                cmdline = (
-                    Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                )
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
                 root = os.readlink(f"/proc/{pid}/root")
             except OSError:
                 continue
-            if marker in cmdline or root.startswith(marker):
+            if belongs_to(marker, argv, root):
                 found.append(pid)
         return found
 
