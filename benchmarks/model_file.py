@@ -60,7 +60,8 @@ def main() -> None:
                 curl_t.append(time.perf_counter() - t0)
                 (out / "curl.bin").unlink()
                 t0 = time.perf_counter()
-                res = run_module("model_file", {"url": url, "sha256": sha, "dest": str(out), "filename": "mf.bin"})
+                margs = {"url": url, "sha256": sha, "dest": str(out), "filename": "mf.bin"}
+                res = run_module("model_file", margs)
                 mf_t.append(time.perf_counter() - t0)
                 assert res.get("changed") and res["sha256"] == sha, res
                 (out / "mf.bin").unlink()
@@ -68,7 +69,9 @@ def main() -> None:
         curl_best, mf_best = min(curl_t), min(mf_t)
         print(f"file: {mib:.0f} MiB from a loopback HTTP server, best of {args.rounds}")
         print(f"curl -o                 : {mib / curl_best:8.1f} MiB/s  ({curl_best:.2f} s)")
-        print(f"model_file (+sha256)    : {mib / mf_best:8.1f} MiB/s  ({mf_best:.2f} s, module start-up included)")
+        print(
+            f"model_file (+sha256)    : {mib / mf_best:8.1f} MiB/s  ({mf_best:.2f} s, module start-up incl.)"
+        )
         print(f"ratio model_file / curl : {curl_best / mf_best:8.2f}  (target >= 0.90)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

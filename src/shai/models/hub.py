@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ class DownloadReport:
     commit: str
     dest: str
     files: list[FileCheck] = field(default_factory=list)
+    elapsed_s: float = 0.0  # API calls + transfer + verification (no interpreter start-up)
 
     @property
     def ok(self) -> bool:
@@ -284,6 +286,7 @@ def download_hf(
     Either way a file that does not match the Hub is removed.
     """
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    started = time.monotonic()
     commit, files = remote_files(repo, revision, token, endpoint, include, exclude, repo_type)
     if not files:
         raise HubError(
@@ -295,6 +298,7 @@ def download_hf(
         report.files = _download_dir(
             repo, commit, files, dest, token, endpoint, repo_type, progress, max_workers
         )
+        report.elapsed_s = time.monotonic() - started
         return report
     from huggingface_hub import snapshot_download
 
@@ -314,6 +318,7 @@ def download_hf(
     root = Path(path)
     report = DownloadReport(repo, revision, commit, str(root))
     report.files = verify_files(root, files, remove_bad=True, progress=verify_progress)
+    report.elapsed_s = time.monotonic() - started
     return report
 
 
