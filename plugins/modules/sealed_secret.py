@@ -19,10 +19,10 @@ description:
     only in the vault) or, when O(private_key) is given, by unsealing the existing file.
     Unchanged keys keep their ciphertext byte for byte; an unchanged Secret is not rewritten.
   - The diff shows which keys were added, changed or removed, never values.
-  - Runs on the controller (C(delegate_to: localhost)); the output lands in the GitOps tree,
-    by convention C(gitops/secrets/<namespace>/<name>.sealedsecret.yaml).
+  - "Runs on the controller (C(delegate_to: localhost)); the output lands in the GitOps tree,
+    by convention C(gitops/secrets/<namespace>/<name>.sealedsecret.yaml)."
 author:
-  - vectorweight
+  - vectorweight (@vectorweight)
 requirements:
   - python cryptography >= 3.4
   - python kubernetes (only for O(cert_source=cluster))
@@ -34,7 +34,9 @@ attributes:
     support: full
     description: Shows the SealedSecret with every ciphertext replaced by a marker saying whether the key changed.
   platform:
+    support: full
     platforms: posix
+    description: Runs wherever python cryptography is available, usually the controller.
 options:
   name:
     description: Name of the Secret (and the SealedSecret).
@@ -127,6 +129,7 @@ notes:
 seealso:
   - module: vectorweight.shai.sealing_key
   - name: Bitnami sealed-secrets
+    description: The upstream controller and kubeseal.
     link: https://github.com/bitnami-labs/sealed-secrets
 """
 

@@ -20,7 +20,7 @@ description:
   - The controller only reads keys at start-up; RV(restart_needed) says when an already
     running controller must be restarted to pick up a changed key.
 author:
-  - vectorweight
+  - vectorweight (@vectorweight)
 requirements:
   - python kubernetes
   - python cryptography
@@ -32,7 +32,9 @@ attributes:
     support: full
     description: Shows the Secret's name, labels and certificate fingerprint; never the key.
   platform:
+    support: full
     platforms: posix
+    description: Runs wherever python cryptography is available, usually the controller.
 options:
   private_key:
     description: PEM RSA private key (for example C(vault_sealed_secrets_private_key)). Never logged.
