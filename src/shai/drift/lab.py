@@ -1,0 +1,137 @@
+"""Drift on real lab hosts: converge, drift by hand, check, real run (matrix test + benchmark).
+
+A lab host in no platform group gets only the plays of site.yml that target `all` (the base
+role today); adding groups (k3s_server, gpu_workstation) brings in those roles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shai.drift import runner
+
+ROOT = runner.collection_root()
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Timed:
+    seconds: float
+    code: int
+    report: dict[str, Any]
+    output: str
+
+
+class DriftLab:
+    """A `shai lab` with its inventory (linked to inventories/lab/group_vars) and run helpers."""
+
+    def __init__(self, name: str, hosts: list[str], workdir: Path) -> None:
+        self.name = name
+        self.hosts = hosts
+        self.workdir = workdir
+        self.inventory = workdir / "inventory" / "hosts.yml"
+
+    def _shai(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(VENV_BIN / "shai"), *args], capture_output=True, text=True, check=check, env=self.env()
+        )
+
+    def env(self, report_dir: Path | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+        env["ANSIBLE_FORCE_COLOR"] = "false"
+        env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}"
+        for key in ("SHAI_DRIFT_METRICS_DIR", "SHAI_DRIFT_REPORT_DIR", "ANSIBLE_CALLBACKS_ENABLED"):
+            env.pop(key, None)
+        if report_dir is not None:
+            env["ANSIBLE_CALLBACKS_ENABLED"] = runner.CALLBACK
+            env["SHAI_DRIFT_REPORT_DIR"] = str(report_dir)
+        return env
+
+    def up(self) -> None:
+        self.inventory.parent.mkdir(parents=True, exist_ok=True)
+        args = ["lab", "up", "--name", self.name, "--inventory", str(self.inventory)]
+        for host in self.hosts:
+            args += ["--host", host]
+        proc = self._shai(*args, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"shai lab up failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        link = self.inventory.parent / "group_vars"
+        if not link.exists():
+            link.symlink_to(ROOT / "inventories" / "lab" / "group_vars")
+
+    def down(self) -> None:
+        self._shai("lab", "down", "--name", self.name, check=False)
+
+    def converge(self, name: str, *extra: str) -> Timed:
+        """A real run of site.yml, its changes recorded by the drift_report callback."""
+        report_dir = self.workdir / f"converge-{name}"
+        cmd = [
+            str(VENV_BIN / "ansible-playbook"),
+            "-i",
+            str(self.inventory),
+            str(ROOT / "site.yml"),
+            "--diff",
+            *extra,
+        ]
+        start = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=self.env(report_dir))
+        seconds = time.monotonic() - start
+        report = json.loads((report_dir / "drift-report.json").read_text())
+        return Timed(seconds, proc.returncode, report, proc.stdout + proc.stderr)
+
+    def drift(self, name: str, *extra: str) -> Timed:
+        """`shai drift run` (playbooks/drift.yml, --check --diff), cluster part off."""
+        report_dir = self.workdir / f"drift-{name}"
+        cmd = [
+            str(VENV_BIN / "shai"),
+            "drift",
+            "run",
+            "--no-summary",
+            "-i",
+            str(self.inventory),
+            "--report-dir",
+            str(report_dir),
+            "--metrics-dir",
+            str(self.workdir / f"metrics-{name}"),
+            "--ansible-arg=-e",
+            "--ansible-arg=shai_drift_argocd=false",
+        ]
+        for e in extra:
+            cmd.append(f"--ansible-arg={e}")
+        start = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=self.env())
+        seconds = time.monotonic() - start
+        report = json.loads((report_dir / "drift-report.json").read_text())
+        return Timed(seconds, proc.returncode, report, proc.stdout + proc.stderr)
+
+    def ssh(self, host: str, command: str) -> subprocess.CompletedProcess[str]:
+        """Run a shell command on a lab host (the hand-made drift) through ansible's raw module."""
+        return subprocess.run(
+            [
+                str(VENV_BIN / "ansible"),
+                "-i",
+                str(self.inventory),
+                host,
+                "-m",
+                "ansible.builtin.shell",
+                "-a",
+                command,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=self.env(),
+        )
+
+
+def changed_tasks(report: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(host, role, task, handler) of every change, sorted: what a run did or would do."""
+    return sorted((c["host"], c["role"], c["task"], bool(c["handler"])) for c in report["changes"])
