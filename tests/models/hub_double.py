@@ -7,7 +7,8 @@ The real Hub is unreachable here, so this double implements exactly what the ins
 * ``GET /api/models/{repo}/tree/{rev}[?recursive=true]`` → entries with ``oid`` (git blob sha1)
   and, for LFS files, ``lfs: {oid: sha256, size, pointerSize}``;
 * ``HEAD|GET /{repo}/resolve/{rev}/{path}`` → ``ETag`` (git sha1) for regular files; for LFS
-  files a 302 to ``/cdn/{sha256}`` carrying ``X-Linked-Etag`` (sha256) and ``X-Linked-Size``;
+  files a 302 to ``/cdn/{sha256}`` on a second port (another origin, as the Hub's CDN)
+  carrying ``X-Linked-Etag`` (sha256) and ``X-Linked-Size``;
   ``X-Repo-Commit`` always;
 * ``GET /cdn/{sha256}`` and ``GET /static/{name}`` (plain URLs) with ``Range`` → 206;
 * errors as the Hub sends them: 401 + ``X-Error-Code: RepoNotFound`` for a missing repo,
@@ -130,7 +131,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "hub-double/1"
     state: HubState
-    cdn_host: str = "localhost"
+    cdn_base: str = ""
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -367,9 +368,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 b"",
                 {
                     **common,
-                    # another origin, as the real Hub's CDN: clients must not follow it for metadata
-                    # nor send their token there
-                    "Location": f"http://{self.cdn_host}:{self.server.server_address[1]}/cdn/{f.sha256}",
+                    # another origin (a second port), as the real Hub's CDN: clients must not
+                    # follow it for metadata nor send their token there
+                    "Location": f"{self.cdn_base}/cdn/{f.sha256}",
                     "X-Linked-Etag": f'"{f.sha256}"',
                     "X-Linked-Size": str(f.size),
                     "ETag": f'"{f.git_sha1}"',
@@ -407,9 +408,13 @@ class HubDouble:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.state = HubState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
+        self.host = host
+        handler: type[_Handler] = type("Handler", (_Handler,), {"state": self.state})
         self._server = _Server((host, port), handler)
-        self._thread: threading.Thread | None = None
+        # the "CDN": same files, another origin (port), like the Hub's LFS storage
+        self._cdn = _Server((host, 0), handler)
+        handler.cdn_base = f"http://{host}:{self._cdn.server_address[1]}"
+        self._threads: list[threading.Thread] = []
 
     @property
     def port(self) -> int:
@@ -417,7 +422,7 @@ class HubDouble:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def add_repo(self, repo_id: str, folder: Path, gated: bool = False) -> Repo:
         repo = make_repo(repo_id, folder, gated)
@@ -448,13 +453,16 @@ class HubDouble:
             return sum(r.sent for r in self.state.requests if r.method == "GET" and key_part in r.path)
 
     def start(self) -> HubDouble:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        for srv in (self._server, self._cdn):
+            t = threading.Thread(target=srv.serve_forever, daemon=True)
+            t.start()
+            self._threads.append(t)
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        for srv in (self._server, self._cdn):
+            srv.shutdown()
+            srv.server_close()
 
     def __enter__(self) -> HubDouble:
         return self.start()
@@ -467,8 +475,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="Hugging Face Hub test double")
     ap.add_argument("--root", type=Path, required=True)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--host", default="127.0.0.1")
     args = ap.parse_args()
-    hub = HubDouble(port=args.port)
+    hub = HubDouble(host=args.host, port=args.port)
     for org in sorted(p for p in args.root.iterdir() if p.is_dir() and p.name != "static"):
         for repo in sorted(p for p in org.iterdir() if p.is_dir()):
             hub.add_repo(f"{org.name}/{repo.name}", repo)
@@ -476,13 +485,13 @@ def main() -> None:
     if static.is_dir():
         for f in static.iterdir():
             hub.add_static(f.name, f)
+    hub.start()
     print(f"PORT {hub.port}", flush=True)
     try:
-        hub._server.serve_forever()
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
-        pass
-    finally:
-        time.sleep(0)
+        hub.stop()
 
 
 if __name__ == "__main__":
