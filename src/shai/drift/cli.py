@@ -162,3 +162,24 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
         for u in data["unverified"]:
             table.add_row(u["host"], u["role"], u["task"], u["reason"])
         console.print(table)
+
+
+@app.command()
+def audit(
+    all_findings: Annotated[bool, typer.Option("--all", help="Also list guarded (OK) tasks.")] = False,
+) -> None:
+    """Audit every command/shell task of the collection for check-mode truthfulness."""
+    from shai.drift.audit import audit as run_audit
+
+    findings = run_audit(runner.collection_root())
+    table = Table(title="check-mode audit of command/shell/raw/script tasks")
+    for col in ("severity", "where", "task", "finding"):
+        table.add_column(col)
+    order = {"HIGH": 0, "MEDIUM": 1, "INFO": 2, "OK": 3}
+    shown = [f for f in findings if all_findings or f.severity != "OK"]
+    for f in sorted(shown, key=lambda f: (order.get(f.severity, 9), f.path, f.line)):
+        table.add_row(f.severity, f"{f.path}:{f.line}", f.task, f.detail)
+    Console(width=200).print(table)
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in order}
+    typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+    raise typer.Exit(1 if counts["HIGH"] else 0)
