@@ -409,8 +409,11 @@ def test_scan_findings(workspace: Any, sealed: Any, tmp_path: Path) -> None:
     )
     pem = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIE\n"
     (tree / "key.txt").write_text(pem)
-    (tree / "conf.ini").write_text("api_key = 8fJ2kq9Lx0PzR3mN7vWb\n")
+    (tree / "conf.ini").write_text("api_key = 8fJ2kq9Lx0PzR3mN7vWb\n")  # shai-scan: allow
     (tree / "gh.md").write_text("token ghp_" + "A1b2C3d4" * 5 + "\n")
+    (tree / "fixture.yml").write_text(
+        "fixture_token: tok-0123456789abcdef\nref: {secretKeyRef: refs.n8n_key}\n"
+    )
     pw = vault_of(sealed).secrets()["redis"]["redis-password"]
     (tree / "notes.md").write_text(f"the redis password is {pw}\n")
     (tree / "ok.yaml").write_text("password: '{{ vault_redis_password }}'\nimage: ghcr.io/x/y:1.2.3\n")
@@ -422,7 +425,7 @@ def test_scan_findings(workspace: Any, sealed: Any, tmp_path: Path) -> None:
     assert "conf.ini" in out and "high-entropy" in out
     assert "gh.md" in out and "github-token" in out
     assert "notes.md" in out and "catalog-value" in out and "redis:redis-password" in out
-    assert "ok.yaml" not in out
+    assert "ok.yaml" not in out and "fixture.yml" not in out
     assert pw not in out  # the scanner never prints the value it found
     # the sealed tree itself is clean
     assert ok(sealed, "scan", str(sealed.gitops)).exit_code == 0

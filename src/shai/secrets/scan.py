@@ -62,8 +62,12 @@ ASSIGNMENT = re.compile(
     """
 )
 PLACEHOLDER = re.compile(
-    r"(\{\{|\}\}|\$\{|<|>|changeme|example|placeholder|xxxx|redacted|lookup\(|vault_|os\.environ)", re.I
+    r"(\{\{|\}\}|\$\{|<|>|changeme|example|placeholder|xxxx|redacted|lookup\(|vault_|os\.environ|"
+    r"test|fixture|dummy|fake|sample|molecule|0123456|abcdef)",
+    re.I,
 )
+# snake_case / dotted identifiers (variable references), not random values
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*([._][a-z0-9]+)+$")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ def entropy(text: str) -> float:
 
 def looks_random(value: str) -> bool:
     if len(value) < 16 or PLACEHOLDER.search(value):
+        return False
+    if IDENTIFIER.match(value):
         return False
     if not re.search(r"[0-9]", value):  # identifiers, env var names, paths: generated secrets carry digits
         return False
