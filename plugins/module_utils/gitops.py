@@ -235,7 +235,7 @@ def resolve_values(values, max_passes=5):
                 raise GitopsError("value %s: cannot resolve %r: %s" % (".".join(path), node, exc))
         return node
 
-    for _ in range(max_passes):
+    for dummy in range(max_passes):
         new = walk(resolved, [])
         if new == resolved:
             break
@@ -851,7 +851,7 @@ def _application_findings(objects, apps, namespaces):
     for rel, doc in objects:
         if not isinstance(doc, dict) or not isinstance(doc.get("apiVersion"), str):
             continue
-        group, _ = _group_version(doc["apiVersion"])
+        group = _group_version(doc["apiVersion"])[0]
         if group in BUILTIN_GROUPS or group == "argoproj.io":
             continue  # argoproj.io: ArgoCD is installed by the bootstrap, before any wave
         owner = None

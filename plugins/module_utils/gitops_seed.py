@@ -27,10 +27,7 @@ import stat
 import subprocess
 import tempfile
 
-try:
-    from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import read_tree, tree_diff
-except ImportError:  # pragma: no cover - loaded as a plain module in unit tests
-    from gitops import read_tree, tree_diff  # type: ignore[no-redef]
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import read_tree, tree_diff
 
 _TOKEN_ENV = "SHAI_GITOPS_TOKEN"
 _ASKPASS = (
@@ -99,8 +96,10 @@ class _Git:
     def run(self, args, cwd=None, check=True):
         cmd = ["git", "-c", "credential.helper=", "-c", "core.hooksPath=/dev/null"] + list(args)
         try:
-            proc = subprocess.run(
-                cmd, cwd=cwd or self.workdir, env=self.env, capture_output=True, text=True, timeout=self.timeout
+            # Shared with the CLI (no AnsibleModule there), hence subprocess and not run_command.
+            proc = subprocess.run(  # pylint: disable=ansible-bad-function
+                cmd, cwd=cwd or self.workdir, env=self.env, capture_output=True, text=True, timeout=self.timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise SeedError("git %s timed out after %ss" % (args[0], self.timeout))

@@ -58,7 +58,7 @@ def inventory_vars(inventory: Path, host: str | None = None, with_secrets: bool 
     Vault-encrypted files are decrypted only when ANSIBLE_VAULT_PASSWORD_FILE is set.
     `with_secrets` additionally returns vault_gitops_repo_token (for the seed).
     """
-    from ansible.errors import AnsibleError
+    from ansible.errors import AnsibleError, AnsibleUndefinedVariable
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar
@@ -95,6 +95,10 @@ def inventory_vars(inventory: Path, host: str | None = None, with_secrets: bool 
     for name in sorted(names):
         try:
             out[name] = _plain(templar.template(hv[name]))
+        except AnsibleUndefinedVariable:
+            # Play-time variables (playbook_dir...) only exist in a playbook run; a template
+            # that needs such a variable fails later with StrictUndefined, naming it.
+            continue
         except AnsibleError as exc:
             raise GitopsError(f"inventory {inventory}: variable {name}: {exc.message}") from exc
     return out

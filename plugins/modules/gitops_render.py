@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vectorweight
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: gitops_render
+short_description: Render (and validate) the platform's GitOps tree from inventory variables
+version_added: "0.1.0"
+description:
+  - Renders the Jinja2 templates of the collection's C(gitops/templates) with the defaults of
+    C(gitops/values.yml) overridden by O(values) (the inventory's C(gitops_*) and C(shai_*)
+    variables) into O(dest), and carries the SealedSecrets of O(secrets_dir) along.
+  - Deterministic; the output directory is replaced atomically and only when its content changes.
+  - With O(validate=true) (default) the result is checked against the Kubernetes schemas, the
+    CRD schemas of C(gitops/crds) and the policy checks (waves vs CRDs, quotas and LimitRanges,
+    requests/limits, pinned images and charts, no plaintext Secret); any finding fails the task
+    and nothing is written.
+  - The same code as C(shai gitops render) / C(shai gitops validate). Runs on the controller.
+author:
+  - vectorweight (@vectorweight)
+requirements:
+  - python PyYAML
+  - python Jinja2
+  - python jsonschema
+  - python kubernetes-validate (for O(validate=true))
+attributes:
+  check_mode:
+    support: full
+    description: Renders and validates in memory and reports which files would change; writes nothing.
+  diff_mode:
+    support: full
+    description: Unified diff of every changed file of the tree.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the controller (C(delegate_to=localhost)) where the tree lives.
+options:
+  dest:
+    description: Output directory (replaced as a whole).
+    type: path
+    required: true
+  values:
+    description:
+      - Variables for the templates (override C(gitops/values.yml) key by key; dicts merged).
+      - Must include C(shai_domain), C(shai_gpu_host), C(shai_k3s_api_host) and C(gitops_repo_url).
+    type: dict
+    required: true
+  gitops_dir:
+    description:
+      - Directory with C(templates/), C(values.yml), C(secrets/) and C(crds/) on the host running
+        the module, normally the collection's C(gitops/) (C(playbook_dir ~ '/../gitops') in the
+        collection's playbooks).
+    type: path
+    required: true
+  secrets_dir:
+    description: Directory of C(<namespace>/<name>.sealedsecret.yaml) files. Default O(gitops_dir)/secrets.
+    type: path
+  validate:
+    description: Validate the rendered tree; fail (writing nothing) on any finding.
+    type: bool
+    default: true
+  kube_version:
+    description: Kubernetes version of the core schemas. Default C(gitops_kubernetes_version) of the values.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Render the GitOps tree
+  vectorweight.shai.gitops_render:
+    dest: "{{ playbook_dir }}/../.cache/gitops/{{ shai_environment }}"
+    values: "{{ dict(__names | zip(query('ansible.builtin.vars', *__names))) }}"
+    gitops_dir: "{{ playbook_dir }}/../gitops"
+  vars:
+    __names: "{{ query('ansible.builtin.varnames', '^(shai|gitops)_') }}"
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+dest:
+  description: The output directory.
+  returned: always
+  type: str
+files:
+  description: Number of files in the rendered tree.
+  returned: always
+  type: int
+objects:
+  description: Number of Kubernetes objects validated.
+  returned: when O(validate=true)
+  type: int
+changed_files:
+  description: Files created, changed or removed.
+  returned: always
+  type: list
+  elements: str
+findings:
+  description: Validation findings (file, object, field, message, check); the task fails when not empty.
+  returned: on validation failure
+  type: list
+  elements: dict
+"""
+
+import os
+import shutil
+import tempfile
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dest=dict(type="path", required=True),
+            values=dict(type="dict", required=True),
+            gitops_dir=dict(type="path", required=True),
+            secrets_dir=dict(type="path"),
+            validate=dict(type="bool", default=True),
+            kube_version=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    if not gitops.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
+    if not gitops.HAS_JINJA2:
+        module.fail_json(msg=missing_required_lib("Jinja2"))
+    p = module.params
+    base = p["gitops_dir"]
+    if not os.path.isfile(os.path.join(base, "values.yml")):
+        module.fail_json(msg="gitops_dir %s holds no values.yml (expected the collection's gitops/ directory)" % base)
+    secrets_dir = p["secrets_dir"] or os.path.join(base, "secrets")
+    dest = p["dest"]
+    result = dict(changed=False, dest=dest, changed_files=[])
+    try:
+        values = gitops.load_values(os.path.join(base, "values.yml"), p["values"])
+        files = gitops.render_tree(os.path.join(base, "templates"), values, secrets_dir)
+        result["files"] = len(files)
+        if p["validate"]:
+            if not (gitops.HAS_JSONSCHEMA and gitops.HAS_KUBERNETES_VALIDATE):
+                module.fail_json(msg=missing_required_lib("jsonschema and kubernetes-validate"))
+            staging = tempfile.mkdtemp(prefix="shai-gitops-validate-")
+            try:
+                gitops.write_tree(files, os.path.join(staging, "tree"))
+                kube = p["kube_version"] or str(values.get("gitops_kubernetes_version", "1.31"))
+                count, findings = gitops.validate_tree(os.path.join(staging, "tree"), os.path.join(base, "crds"), kube)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            result["objects"] = count
+            if findings:
+                module.fail_json(
+                    msg="%d validation finding(s); nothing written:\n%s" % (len(findings), "\n".join(str(f) for f in findings[:50])),
+                    findings=[f.as_dict() for f in findings],
+                    **result
+                )
+        before = gitops.read_tree(dest) if os.path.isdir(dest) else {}
+        changed_files = sorted(set(k for k in set(before) | set(files) if before.get(k) != files.get(k)))
+        result["changed_files"] = changed_files
+        result["changed"] = bool(changed_files)
+        if module._diff and changed_files:
+            result["diff"] = dict(prepared=gitops.tree_diff(before, files))
+        if changed_files and not module.check_mode:
+            gitops.write_tree(files, dest)
+    except gitops.GitopsError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg="rendering into %s failed: %s" % (dest, exc), exception=traceback.format_exc(), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
