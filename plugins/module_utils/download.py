@@ -158,10 +158,10 @@ def head(url, token=None, headers=None, timeout=30.0):
     collected = {}
 
     class _Collect(_OriginAuthRedirectHandler):
-        def redirect_request(self, req_, fp, code, msg, hdrs, newurl):
-            for key in hdrs.keys():
-                collected.setdefault(key.lower(), hdrs[key])
-            return _OriginAuthRedirectHandler.redirect_request(self, req_, fp, code, msg, hdrs, newurl)
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            for key in headers.keys():
+                collected.setdefault(key.lower(), headers[key])
+            return _OriginAuthRedirectHandler.redirect_request(self, req, fp, code, msg, headers, newurl)
 
     try:
         with build_opener(_Collect()).open(req, timeout=timeout) as resp:
@@ -245,10 +245,10 @@ def file_matches(path, sha256=None, size=None, git_sha1=None):
 def _parse_content_range(value):
     """``bytes START-END/TOTAL`` → (start, total or None); ``bytes */TOTAL`` → (None, total)."""
     try:
-        unit, _, rest = value.strip().partition(" ")
+        unit, dummy, rest = value.strip().partition(" ")
         if unit != "bytes":
             return None, None
-        span, _, total = rest.partition("/")
+        span, dummy, total = rest.partition("/")
         total_n = None if total in ("", "*") else int(total)
         if span == "*":
             return None, total_n
@@ -295,7 +295,7 @@ class _PipelinedHash(object):
         self._hashers = [h for h in hashers if h is not None]
         self._free = queue.Queue()
         self._todo = queue.Queue()
-        for _ in range(depth):
+        for dummy in range(depth):
             self._free.put(bytearray(chunk_size))
         self._error = None
         self._thread = threading.Thread(target=self._run, name="shai-download-hash")
@@ -395,7 +395,7 @@ def download(
             resp = _request(url, token=token, headers=extra, timeout=timeout)
         except HTTPError as exc:
             if exc.code == 416 and offset:
-                _, total = _parse_content_range(exc.headers.get("Content-Range", ""))
+                total = _parse_content_range(exc.headers.get("Content-Range", ""))[1]
                 exc.close()
                 if total is not None and total == offset:
                     # the .part is already complete; verify it below without a transfer

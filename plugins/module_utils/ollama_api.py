@@ -17,11 +17,13 @@ import json
 import socket
 
 from urllib.error import HTTPError, URLError
-from urllib.request import Request, urlopen
+from urllib.request import Request, build_opener
 
 DEFAULT_URL = "http://127.0.0.1:11434"
 DEFAULT_REGISTRY = "registry.ollama.ai"
 DEFAULT_NAMESPACE = "library"
+
+_OPENER = build_opener()
 
 
 class OllamaError(Exception):
@@ -89,7 +91,7 @@ class OllamaClient:
         data = None if body is None else json.dumps(body).encode("utf-8")
         req = Request(self.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
         try:
-            return urlopen(req, timeout=timeout or self.timeout)
+            return _OPENER.open(req, timeout=timeout or self.timeout)
         except HTTPError as exc:
             try:
                 detail = json.loads(exc.read().decode("utf-8", "replace")).get("error")

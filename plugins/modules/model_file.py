@@ -26,7 +26,7 @@ description:
     sha256 of an LFS file (C(X-Linked-Etag)) or the git blob sha1 of a regular file (C(ETag)).
   - Shares its download code (C(module_utils/download.py)) with the C(shai-models) CLI.
 author:
-  - vectorweight
+  - vectorweight (@vectorweight)
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -39,6 +39,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Runs on the host that holds the model folder (Debian 12, python3.11 or later).
 options:
   dest:
     description: Folder the file goes into. It must exist (create it with M(ansible.builtin.file)).
@@ -307,7 +308,7 @@ def main():
             token=token,
             timeout=p["timeout"],
             retries=p["retries"],
-            finalize=lambda src, dst: module.atomic_move(src, dst),
+            finalize=module.atomic_move,
         )
     except DownloadError as exc:
         module.fail_json(

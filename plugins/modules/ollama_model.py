@@ -23,7 +23,7 @@ description:
   - O(registry) rewrites library model names to another registry (a homelab mirror), so air-gapped
     hosts pull from it; O(insecure) allows a plain-http mirror.
 author:
-  - vectorweight
+  - vectorweight (@vectorweight)
 attributes:
   check_mode:
     support: full
@@ -34,6 +34,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Runs anywhere that reaches the Ollama API (usually the Ollama host itself).
 options:
   name:
     description:
@@ -173,7 +174,7 @@ def main():
     client = OllamaClient(p["api_url"])
     try:
         wanted = [(n, with_registry(n, p["registry"])) for n in p["name"]]
-        wanted_canon = dict((canonical(full), full) for _, full in wanted)
+        wanted_canon = dict((canonical(full), full) for dummy, full in wanted)
         installed = client.installed()
     except OllamaError as exc:
         module.fail_json(msg="ollama_model: %s" % exc)
