@@ -68,6 +68,9 @@ class FakeSystem(labmod.System):
     def nft(self, script: str, check: bool = True) -> None:
         self.nft_scripts.append(script)
 
+    def nft_tables(self) -> list[str]:
+        return []
+
     def sleep(self, seconds: float) -> None:
         pass
 
@@ -109,7 +112,7 @@ def _assert_clean(lab: Lab, fake: FakeSystem) -> None:
     assert not lab.state_dir.exists()
     assert not lab.paths.default_inventory(lab.name).exists()
     assert net.lookup(lab.paths.table, lab.name) is None
-    assert any("destroy table" in s for s in fake.nft_scripts)
+    assert any(f"delete table inet {lab.nft_table}" in s for s in fake.nft_scripts)
 
 
 def test_down_removes_leftovers_of_a_killed_run(paths: Paths) -> None:
@@ -300,3 +303,16 @@ def test_process_matching_respects_path_boundaries() -> None:
     assert not belongs_to(marker, ["python", "--state-dir", "/c/lab/labs/default-2"], "/")
     assert not belongs_to(marker, ["/sbin/init"], "/c/lab/labs/default-2/hosts/a/merged")
     assert not belongs_to(marker, ["bash"], "/")
+
+
+def test_down_prunes_isolation_tables_of_vanished_labs(paths: Paths) -> None:
+    fake = FakeSystem()
+    live = Lab("live", paths, fake)
+    fake.link_list = [{"ifname": live.bridge}]
+    tables = [live.nft_table, "shai_lab_deadbeef", "other_table"]
+    fake.nft_tables = lambda: tables  # type: ignore[method-assign]
+    Lab("gone", paths, fake).down()
+    deleted = [s for s in fake.nft_scripts if "delete table" in s]
+    assert any("shai_lab_deadbeef" in s for s in deleted)
+    assert not any(live.nft_table in s for s in deleted)
+    assert not any("other_table" in s for s in deleted)

@@ -297,12 +297,27 @@ class Lab:
     def _isolate(self, subnet: ipaddress.IPv4Network) -> None:
         """Belt and braces on top of "no default route in the hosts": never forward lab traffic."""
         script = (
+            # "add, delete, define" replaces a table left by a killed run atomically (nft -f is
+            # one transaction); nftables 1.0.6 (bookworm) has no `destroy`.
+            f"table inet {self.nft_table}\ndelete table inet {self.nft_table}\n"
             f"table inet {self.nft_table} {{\n"
             "  chain forward {\n    type filter hook forward priority -10; policy accept;\n"
-            f'    iifname "{self.bridge}" drop\n    oifname "{self.bridge}" drop\n'
-            f"    ip saddr {subnet} drop\n  }}\n}}\n"
+            # Host-to-host traffic on the bridge stays allowed (br_netfilter shows it here too).
+            f'    iifname "{self.bridge}" oifname != "{self.bridge}" drop\n'
+            f'    oifname "{self.bridge}" iifname != "{self.bridge}" drop\n'
+            f'    ip saddr {subnet} oifname != "{self.bridge}" drop\n  }}\n}}\n'
         )
         self.sys.nft(script)
+
+    def _delete_nft_table(self, table: str) -> None:
+        self.sys.nft(f"table inet {table}\ndelete table inet {table}\n", check=False)
+
+    def _prune_nft_tables(self) -> None:
+        """Delete isolation tables of any lab whose bridge is gone (left by a killed run)."""
+        bridges = {str(link.get("ifname")) for link in self.sys.links()}
+        for table in self.sys.nft_tables():
+            if table.startswith("shai_lab_") and f"shai-{table.removeprefix('shai_lab_')}" not in bridges:
+                self._delete_nft_table(table)
 
     def _start_proxy(self, subnet: ipaddress.IPv4Network, gw: ipaddress.IPv4Address) -> int:
         conf = self.state_dir / "tinyproxy.conf"
@@ -473,7 +488,8 @@ class Lab:
         if self.sys.link_exists(self.bridge):
             self.sys.delete_link(self.bridge)
             removed.append(f"bridge {self.bridge}")
-        self.sys.nft(f"destroy table inet {self.nft_table}\n", check=False)
+        self._delete_nft_table(self.nft_table)
+        self._prune_nft_tables()
 
         # 4. files: generated inventory, state dir (logs kept after a failed up), allocation.
         inventory_path = Path(state.inventory) if state else self.paths.default_inventory(self.name)

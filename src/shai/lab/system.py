@@ -145,5 +145,10 @@ class System:
     def nft(self, script: str, check: bool = True) -> None:
         self.run(["nft", "-f", "-"], check=check, stdin=script)
 
+    def nft_tables(self) -> list[str]:
+        """Names of this machine's ``inet`` nftables tables."""
+        data = json.loads(self.run(["nft", "-j", "list", "tables", "inet"], check=False) or "{}")
+        return [str(item["table"]["name"]) for item in data.get("nftables", []) if "table" in item]
+
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
