@@ -11,6 +11,8 @@ The manifest is an Ansible vars file with one top-level key, ``shai_models``::
         gpu_workstation:                       # target name (free, e.g. gpu_workstation, cpu_ollama, comfyui)
           hosts: gpu_workstation               # inventory group (or host) the target lives on
           ollama_url: http://127.0.0.1:11434   # where ollama_model talks to Ollama (optional)
+          ollama_registry: mirror.lan:5000     # pull library models from a mirror (optional)
+          ollama_insecure: true                # plain-http mirror (optional)
           root: /srv/models                    # base of relative `dest` folders (needed if files)
           ollama:
             - name: llama3.1:8b                # name[:tag], tag defaults to latest
@@ -40,7 +42,18 @@ OLLAMA_NAME = re.compile(r"^(?:[A-Za-z0-9.\-]+(?::[0-9]+)?/)?(?:[a-z0-9][a-z0-9.
 HF_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*/[A-Za-z0-9][A-Za-z0-9._\-]*$")
 
 _TOP_KEYS = {"hf_endpoint", "targets"}
-_TARGET_KEYS = {"hosts", "ollama_url", "root", "owner", "group", "ollama", "files", "prune"}
+_TARGET_KEYS = {
+    "hosts",
+    "ollama_url",
+    "ollama_registry",
+    "ollama_insecure",
+    "root",
+    "owner",
+    "group",
+    "ollama",
+    "files",
+    "prune",
+}
 _OLLAMA_KEYS = {"name", "digest", "insecure"}
 _FILE_KEYS = {"name", "url", "sha256", "hf", "dest", "filename", "mode"}
 _HF_KEYS = {"repo", "revision", "include", "exclude", "repo_type", "path"}
@@ -213,6 +226,11 @@ def validate(data, source="models.yml", allow_unpinned=False):
         url = target.get("ollama_url", "http://127.0.0.1:11434")
         if not _is_url(url):
             errors.append("%s: ollama_url must be an http(s) URL, got %r" % (where, url))
+        reg = target.get("ollama_registry")
+        if reg is not None and not (isinstance(reg, str) and reg and "/" not in reg.split("://")[-1]):
+            errors.append("%s: ollama_registry must be host[:port], got %r" % (where, reg))
+        if not isinstance(target.get("ollama_insecure", False), bool):
+            errors.append("%s: ollama_insecure must be true or false" % where)
         models = []
         seen = set()
         ollama = target.get("ollama", []) or []

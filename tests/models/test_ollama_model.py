@@ -131,3 +131,45 @@ def test_prune_removes_unlisted_models(ollama: tuple[str, Path, dict[str, str]])
 def test_unreachable_api_is_a_clear_error() -> None:
     res = run_module("ollama_model", {"name": ["x"], "api_url": f"http://127.0.0.1:{_free_port()}"})
     assert res.get("failed") and "cannot reach Ollama" in res["msg"]
+
+
+def test_cli_sync_and_diff_pull_from_the_mirror(
+    ollama: tuple[str, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """`shai-models sync` → ansible-playbook → ollama_model → the real Ollama, from a mirror."""
+    import json
+    import sys
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from shai.models.cli import app
+
+    url, models, _ = ollama
+    inv = tmp_path / "hosts.yml"
+    host = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "ansible_become": False,
+    }
+    inv.write_text(yaml.safe_dump({"all": {"children": {"gpu_workstation": {"hosts": {"box": host}}}}}))
+    with OllamaRegistryDouble(models) as reg:
+        manifest = tmp_path / "models.yml"
+        target = {
+            "hosts": "gpu_workstation",
+            "ollama_url": url,
+            "ollama_registry": reg.host,
+            "ollama_insecure": True,
+            "ollama": ["shai-tiny:latest"],
+        }
+        manifest.write_text(yaml.safe_dump({"shai_models": {"targets": {"gpu_workstation": target}}}))
+        base = ["-i", str(inv), "-m", str(manifest), "--json"]
+        runner = CliRunner()
+        pulled = f"{reg.host}/library/shai-tiny:latest"
+        diff = runner.invoke(app, ["diff", *base])
+        assert diff.exit_code == 1, diff.output
+        first = runner.invoke(app, ["sync", *base])
+        assert first.exit_code == 0, first.output
+        items = json.loads(first.stdout[first.stdout.index("{") :])["items"]
+        assert {i["name"]: i["status"] for i in items if i["kind"] == "ollama"}[pulled] == "changed"
+        assert runner.invoke(app, ["diff", *base]).exit_code == 0

@@ -54,7 +54,9 @@ _OPTS: dict[str, bool] = {"allow_unpinned": False}
 @app.callback()
 def main(
     allow_unpinned: bool = typer.Option(
-        False, "--allow-unpinned", help="Accept a branch/tag as hf.revision in the manifest (default: commit)."
+        False,
+        "--allow-unpinned",
+        help="Accept a branch/tag as hf.revision in the manifest (default: commit).",
     ),
 ) -> None:
     """Models: one manifest, verified downloads from Hugging Face and mirrors, hosts in line."""

@@ -88,6 +88,8 @@ class TargetPlan:
     files: list[FileTask] = field(default_factory=list)
     owner: str | None = None
     group: str | None = None
+    ollama_registry: str | None = None
+    ollama_insecure: bool = False
 
     @property
     def dirs(self) -> list[str]:
@@ -103,6 +105,8 @@ class TargetPlan:
             "expected_paths": sorted(f.path for f in self.files),
             "owner": self.owner,
             "group": self.group,
+            "ollama_registry": self.ollama_registry,
+            "ollama_insecure": self.ollama_insecure,
         }
 
 
@@ -122,6 +126,8 @@ def plan(
             ollama=[m["name"] for m in target["ollama"]],
             owner=target.get("owner"),
             group=target.get("group"),
+            ollama_registry=target.get("ollama_registry"),
+            ollama_insecure=bool(target.get("ollama_insecure", False)),
         )
         for entry in target["files"]:
             base = mm.file_dest_dir(target, entry)
