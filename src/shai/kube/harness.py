@@ -502,6 +502,8 @@ def start_control_plane(
                 [
                     str(kcm_bin),
                     f"--kubeconfig={kubeconfig}",
+                    f"--authentication-kubeconfig={kubeconfig}",
+                    f"--authorization-kubeconfig={kubeconfig}",
                     "--controllers=namespace,serviceaccount,serviceaccount-token,garbagecollector",
                     "--leader-elect=false",
                     f"--service-account-private-key-file={pki.sa_key}",
