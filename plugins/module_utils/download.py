@@ -344,7 +344,29 @@ def _default_finalize(src, dest):
     os.replace(src, dest)
 
 
-def download(
+def download(url, dest, **kwargs):
+    """Download ``url`` to ``dest`` (see the module docstring).  Returns a dict:
+
+    ``url, dest, sha256, size, bytes_transferred, resumed_from, elapsed, attempts``.
+
+    Keyword arguments: ``sha256``, ``size``, ``git_sha1`` (expectations), ``token``, ``headers``,
+    ``timeout``, ``chunk_size``, ``progress(done, total)`` (called after every chunk; ``total``
+    may be None), ``finalize(src, dest)`` (default ``os.replace``), ``mode``, ``resume``,
+    ``retries``, ``retry_wait``.  A connection cut mid-stream is retried ``retries`` times from
+    where it stopped; after that a resumable :class:`DownloadError` is raised and the ``.part``
+    stays for the next run.  When a *resumed* download does not match its digest (the ``.part``
+    came from another version of the file), it is discarded and downloaded once more from zero.
+    """
+    try:
+        return _download(url, dest, **kwargs)
+    except DownloadError as exc:
+        if not (getattr(exc, "mismatch", False) and getattr(exc, "resumed", False)):
+            raise
+    kwargs["resume"] = False
+    return _download(url, dest, **kwargs)
+
+
+def _download(
     url,
     dest,
     sha256=None,
@@ -361,14 +383,6 @@ def download(
     retries=2,
     retry_wait=1.0,
 ):
-    """Download ``url`` to ``dest`` (see the module docstring).  Returns a dict:
-
-    ``url, dest, sha256, size, bytes_transferred, resumed_from, elapsed, attempts``.
-
-    ``progress(done, total)`` is called after every chunk (``total`` may be None).  A
-    connection cut mid-stream is retried ``retries`` times from where it stopped; after that
-    a resumable :class:`DownloadError` is raised and the ``.part`` stays for the next run.
-    """
     dest = os.fspath(dest)
     part = dest + PART_SUFFIX
     want = sha256.lower() if sha256 else None
@@ -498,19 +512,23 @@ def download(
         break
 
     got = sha.hexdigest()
+    err = None
     if want and got != want:
-        _remove(part)
-        raise DownloadError(
+        err = DownloadError(
             "sha256 mismatch for %s: expected %s, got %s; nothing was written to %s" % (url, want, got, dest),
             url=url,
         )
-    if sha1 is not None and sha1.hexdigest() != git_sha1.lower():
-        _remove(part)
-        raise DownloadError(
+    elif sha1 is not None and sha1.hexdigest() != git_sha1.lower():
+        err = DownloadError(
             "git blob sha1 mismatch for %s: expected %s, got %s; nothing was written to %s"
             % (url, git_sha1, sha1.hexdigest(), dest),
             url=url,
         )
+    if err is not None:
+        _remove(part)
+        err.mismatch = True
+        err.resumed = resumed_from is not None
+        raise err
     if mode is not None:
         os.chmod(part, mode)
     (finalize or _default_finalize)(part, dest)

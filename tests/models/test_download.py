@@ -105,3 +105,13 @@ def test_regular_hub_file_verified_by_git_sha1(hub: HubDouble, repo_dir: Path, t
     assert not (tmp_path / "c2.json").exists()
     with pytest.raises(dl.DownloadError, match="repository not found"):
         dl.hf_file_metadata("org/nope", "x")
+
+
+def test_stale_part_from_another_version_is_discarded_and_refetched(hub: HubDouble, tmp_path: Path) -> None:
+    src = tmp_path / "v2.bin"
+    src.write_bytes(b"new version " * 50000)
+    url = hub.add_static("v.bin", src)
+    (tmp_path / "out.bin.part").write_bytes(b"old version " * 20000)  # left by an older download
+    res = dl.download(url, tmp_path / "out.bin", sha256=_sha(src))
+    assert res["resumed_from"] is None and res["bytes_transferred"] == src.stat().st_size
+    assert _sha(tmp_path / "out.bin") == _sha(src)
