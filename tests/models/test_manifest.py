@@ -106,3 +106,23 @@ def test_lab_manifest_matches_the_tiny_gguf(tmp_path: Path) -> None:
     entry = m["targets"]["gpu_workstation"]["files"][0]
     got = hashlib.sha256(write_tiny_gguf(tmp_path / "t.gguf").read_bytes()).hexdigest()
     assert entry["sha256"] == got
+
+
+def test_cli_list_json_and_target_filter() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from shai.models.cli import app
+
+    runner = CliRunner()
+    inv = str(REPO / "inventories/homelab/hosts.yml")
+    res = runner.invoke(app, ["--allow-unpinned", "list", "-i", inv, "--target", "cpu_ollama", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert {r["target"] for r in rows} == {"cpu_ollama"} and {r["kind"] for r in rows} == {"ollama"}
+    bad = runner.invoke(app, ["--allow-unpinned", "list", "-i", inv, "--target", "nope"])
+    assert bad.exit_code == 2 and "unknown target(s) nope" in bad.output
+    strict = runner.invoke(app, ["list", "-i", inv])
+    assert strict.exit_code == 2
+    assert "(sdxl-base): hf.revision must be a pinned" in strict.output.replace("\n", " ")
