@@ -275,6 +275,9 @@ def _split_files(text, default_path):
     return files
 
 
+_ENV_CACHE = {}
+
+
 def _component_enabled(rel, values):
     """templates/platform/<component>/... render only when the component is enabled."""
     parts = rel.split("/")
@@ -290,7 +293,10 @@ def render_tree(template_dir, values, secrets_dir=None):
         raise GitopsError("rendering needs the Python packages PyYAML and Jinja2")
     if not os.path.isdir(template_dir):
         raise GitopsError("template directory %s does not exist" % template_dir)
-    env = _environment(template_dir)
+    key = os.path.abspath(template_dir)
+    env = _ENV_CACHE.get(key)
+    if env is None:
+        env = _ENV_CACHE[key] = _environment(template_dir)  # compiled templates are reused
     docs_by_file = {}
     sources = {}
     names = sorted(
