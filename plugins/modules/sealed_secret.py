@@ -59,6 +59,12 @@ options:
     description: Binary values, key => base64 of the bytes. Never logged.
     type: dict
     default: {}
+  public_data:
+    description:
+      - Non-secret values (user names, e-mail addresses), key => text. Sealed like the others but
+        not C(no_log), so Ansible does not mask these words everywhere in its output.
+    type: dict
+    default: {}
   type:
     description: Secret type written into C(spec.template.type).
     type: str
@@ -280,6 +286,7 @@ def main():
             scope=dict(type="str", default="strict", choices=list(sealing.SCOPES)),
             data=dict(type="dict", default={}, no_log=True),
             binary_data=dict(type="dict", default={}, no_log=True),
+            public_data=dict(type="dict", default={}),
             type=dict(type="str", default="Opaque"),
             labels=dict(type="dict", default={}),
             annotations=dict(type="dict", default={}),
@@ -316,6 +323,10 @@ def main():
     data = {}
     for k, v in (p["data"] or {}).items():
         data[k] = to_native(v).encode("utf-8") if v is not None else b""
+    for k, v in (p["public_data"] or {}).items():
+        if k in data:
+            module.fail_json(msg="key %r is in both data and public_data" % k)
+        data[k] = to_native(v).encode("utf-8") if v is not None else b""
     for k, v in (p["binary_data"] or {}).items():
         if k in data:
             module.fail_json(msg="key %r is in both data and binary_data" % k)
@@ -324,7 +335,7 @@ def main():
         except Exception:
             module.fail_json(msg="binary_data key %r is not valid base64" % k)
     if not data:
-        module.fail_json(msg="data/binary_data: at least one key is required")
+        module.fail_json(msg="data/public_data/binary_data: at least one key is required")
     if p["digest_key"] is not None and len(p["digest_key"]) < 16:
         module.fail_json(msg="digest_key must be at least 16 characters")
 

@@ -175,7 +175,29 @@ def test_controller_adopts_shai_key_and_unseals(
             proc.kill()
         log.close()
 
-    # 4. backup: the key comes back from the cluster into a (new) vault
+    # 4. the API service-proxy path kubeseal --fetch-cert uses is well-formed: the real API server
+    #    routes it to the Service (which has no reachable endpoints here: the apiserver refuses to
+    #    proxy to loopback, and the controller runs out of cluster), and the error is clear.
+    from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import KubeClient, KubeError
+
+    svc = tmp_path / "svc.yaml"
+    svc.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "sealed-secrets-controller", "namespace": ctl_ns},
+                "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]},
+            }
+        )
+    )
+    cp.apply(svc)
+    with pytest.raises(KubeError, match=r"proxy/v1/cert.pem: HTTP 503"):
+        KubeClient(kubeconfig=str(cp.kubeconfig)).controller_cert(ctl_ns)
+    with pytest.raises(KubeError, match="HTTP 404"):
+        KubeClient(kubeconfig=str(cp.kubeconfig)).controller_cert(ctl_ns, "no-such-service")
+
+    # 5. backup: the key comes back from the cluster into a (new) vault
     res = CliRunner().invoke(
         app,
         ["backup", "--kubeconfig", str(cp.kubeconfig), "--controller-namespace", ctl_ns],
@@ -188,3 +210,19 @@ def test_controller_adopts_shai_key_and_unseals(
     fps = [k["fingerprint"] for k in vault.data["vault_sealed_secrets_keys"]]
     assert fps == [sealing.cert_fingerprint(keypair.cert)]
     assert sealing.key_matches_cert(lifecycle.private_keys(vault)[0], keypair.cert)
+
+    # 6. restore: a rebuilt cluster (key Secret gone) gets the vault keys back, idempotently
+    cp.kubectl("delete", "secrets", "-n", ctl_ns, "-l", sealing.KEY_LABEL)
+    for expected in ("1 key Secret(s) created/updated", "0 key Secret(s) created/updated"):
+        res = CliRunner().invoke(
+            app,
+            ["restore", "--kubeconfig", str(cp.kubeconfig), "--controller-namespace", ctl_ns],
+            env=workspace.env(),
+        )
+        assert res.exit_code == 0 and expected in res.output, res.output
+    restored = KubeClient(kubeconfig=str(cp.kubeconfig)).list_secrets(ctl_ns, sealing.KEY_LABEL)
+    assert len(restored) == 1
+    _name, _key_pem, cert_pem = sealing.key_pair_from_secret(restored[0])
+    assert sealing.cert_fingerprint(sealing.load_certificate(cert_pem)) == sealing.cert_fingerprint(
+        keypair.cert
+    )

@@ -115,8 +115,8 @@ def test_module_check_apply_idempotent_diff(tmp_path: Path, keypair: Any) -> Non
     # file on disk opens to the new value; diff output names keys, never values
     obj = yaml.safe_load(dest.read_text())
     assert sealing.unseal_sealed_secret(keypair.key, obj) == {"password": SECRET_B.encode(), "user": b"admin"}
-    assert "password: <sealed, changed>" in proc.stdout
-    assert "user: <sealed, unchanged>" in proc.stdout
+    assert 'password: "<sealed, changed>"' in proc.stdout
+    assert 'user: "<sealed, unchanged>"' in proc.stdout
     assert SECRET_A not in proc.stdout + proc.stderr and SECRET_B not in proc.stdout + proc.stderr
 
 
