@@ -171,8 +171,12 @@ def rotate(
         report = lifecycle.generate(catalog, vault, rotate=service or None, rotate_all=all_)
         if seal_after:
             cert_obj, _ = lifecycle.fetch_cert(cert, vault)
-            results = lifecycle.seal(catalog, vault, c.gitops, cert_obj)  # plan before saving anything
+            # plan first, then save the vault, then write the files: the vault (source of truth)
+            # never lags behind the tree; if writing fails, `shai-secrets seal` finishes the job
+            results = lifecycle.seal(catalog, vault, c.gitops, cert_obj, write=False)
         vault.save()
+        if seal_after:
+            lifecycle.write_results(results)
         lifecycle.write_credentials(c.credentials, catalog, vault)
     except ERRORS as exc:
         raise _fail(str(exc)) from None

@@ -315,6 +315,7 @@ def seal(
     force: bool = False,
     rand: Callable[[int], bytes] | None = None,
     progress: Callable[[str], None] | None = None,
+    write: bool = True,
 ) -> list[SealResult]:
     """Plan every SealedSecret first, then write the changed ones (each atomically).
 
@@ -376,10 +377,16 @@ def seal(
         )
         if progress:
             progress(entry.id)
+    if write:
+        write_results(results)
+    return results
+
+
+def write_results(results: list[SealResult]) -> None:
+    """Write the planned, changed SealedSecrets (each atomically)."""
     for r in results:
         if r.changed:
             atomic_write(r.path, r.text.encode("utf-8"), 0o644)
-    return results
 
 
 @dataclass
