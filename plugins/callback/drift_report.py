@@ -94,6 +94,27 @@ from ansible_collections.vectorweight.shai.plugins.module_utils.drift_report imp
 )
 
 
+def _short_path(path):
+    """``file:line`` relative to the working directory when inside it (symlinks resolved)."""
+    name, sep, line = path.rpartition(":")
+    if not sep or not line.isdigit():
+        name, line = path, ""
+    real = os.path.realpath(name)
+    rel = os.path.relpath(real)
+    shown = real if rel.startswith("..") else rel
+    return shown + (":" + line if line else "")
+
+
+def _in_rescue_block(task):
+    """True when a failure of this task may be rescued by an enclosing block."""
+    parent = getattr(task, "_parent", None)
+    while parent is not None:
+        if getattr(parent, "rescue", None):
+            return True
+        parent = getattr(parent, "_parent", None)
+    return False
+
+
 def _role_name(task):
     role = getattr(task, "_role", None)
     if role is None:
@@ -125,7 +146,7 @@ class CallbackModule(CallbackBase):
 
     # -- run structure -------------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
-        self._ensure_builder(os.path.relpath(getattr(playbook, "_file_name", "") or ""))
+        self._ensure_builder(_short_path(getattr(playbook, "_file_name", "") or ""))
 
     def v2_playbook_on_play_start(self, play):
         self._ensure_builder()
@@ -140,7 +161,7 @@ class CallbackModule(CallbackBase):
         except Exception:  # pragma: no cover - implicit tasks have no path
             path = ""
         if path:
-            path = os.path.relpath(path.split(":")[0]) + ((":" + path.rsplit(":", 1)[1]) if ":" in path else "")
+            path = _short_path(path)
         res = dict(result.result)
         forced_real = builder.check_mode and task.check_mode is False and status == "changed"
         builder.add_result(
@@ -158,6 +179,8 @@ class CallbackModule(CallbackBase):
         )
         if forced_real:
             builder.changes[-1]["check_mode_forced_off"] = True
+        if status == "failed" and not ignore_errors and builder.errors:
+            builder.errors[-1]["rescuable"] = _in_rescue_block(task)
 
     def v2_runner_on_ok(self, result):
         self._record(result, "changed" if result.is_changed() else "ok")
@@ -177,6 +200,9 @@ class CallbackModule(CallbackBase):
     # -- end of run ----------------------------------------------------------------------------
     def v2_playbook_on_stats(self, stats):
         builder = self._ensure_builder()
+        # Failures a block's rescue handled are not errors: Ansible counts only unrescued ones.
+        for host in list(builder.hosts):
+            builder.settle_rescued(host, stats.failures.get(host, 0))
         # Hosts that failed or were unreachable without a task result we saw (should not happen)
         for host in sorted(set(stats.failures) | set(stats.dark)):
             if host not in builder.hosts:

@@ -176,6 +176,7 @@ class ReportBuilder:
         self.applications = None  # type: list[dict] | None
         self.cluster_errors = []  # type: list[str]
         self.fatal = []  # type: list[str]
+        self.rescued = []  # type: list[dict]
 
     def _host(self, host):
         # type: (str) -> dict
@@ -276,6 +277,24 @@ class ReportBuilder:
                 }
             )
 
+    def settle_rescued(self, host, unrescued_failures):
+        # type: (str, int) -> None
+        """Drop the failures of ``host`` that a block's rescue handled.
+
+        Ansible's stats count only unrescued failures; the surplus of recorded failures were
+        rescued, taken from the tasks inside blocks with a rescue section, latest first.
+        """
+        failed = [e for e in self.errors if e["host"] == host and not e.get("unreachable")]
+        surplus = len(failed) - max(0, int(unrescued_failures))
+        if surplus <= 0:
+            return
+        candidates = [e for e in reversed(failed) if e.get("rescuable")] or list(reversed(failed))
+        for entry in candidates[:surplus]:
+            self.errors.remove(entry)
+            self.rescued.append(entry)
+            self.hosts[host]["failed"] -= 1
+            self.hosts[host]["ok"] += 1
+
     def add_fatal(self, message):
         # type: (str) -> None
         """An error outside any task (parse error, interrupted run)."""
@@ -327,6 +346,7 @@ class ReportBuilder:
             "changes": self.changes,
             "errors": self.errors,
             "fatal": self.fatal,
+            "rescued": self.rescued,
             "unverified": self.unverified,
             "argocd": {"checked": self.applications is not None, "applications": apps},
         }

@@ -199,3 +199,17 @@ def test_atomic_write_failure_leaves_old_file(tmp_path: Path, monkeypatch: pytes
 def test_exit_code_of_foreign_or_missing_report() -> None:
     assert dr.exit_code(None) == 1
     assert dr.exit_code({"schema": "other", "status": "clean"}) == 1
+
+
+def test_rescued_failures_are_not_errors() -> None:
+    b = dr.ReportBuilder()
+    b.add_result("h", "failed", {"msg": "probe failed"}, task="Try")
+    b.errors[-1]["rescuable"] = True
+    b.add_result("h", "changed", {"changed": True}, task="Rescue path")
+    b.settle_rescued("h", 0)
+    rep = b.build()
+    assert rep["status"] == "drift" and rep["errors"] == [] and rep["rescued"][0]["task"] == "Try"
+    b2 = dr.ReportBuilder()
+    b2.add_result("h", "failed", {"msg": "real failure"}, task="Broken")
+    b2.settle_rescued("h", 1)
+    assert b2.build()["status"] == "error"
