@@ -51,7 +51,7 @@ def test_generate_seal_verify_idempotent(sealed: Any) -> None:
     files = sorted(ws.gitops.rglob("*.sealedsecret.yaml"))
     assert {str(p.relative_to(ws.gitops)) for p in files} >= {
         "secrets/argocd/argocd-secret.sealedsecret.yaml",
-        "secrets/self-hosted-ai/litellm-secrets.sealedsecret.yaml",
+        "secrets/ai-services/litellm-secrets.sealedsecret.yaml",
         "secrets/automation/n8n-secrets.sealedsecret.yaml",
     }
     before = snapshot(ws)
@@ -73,6 +73,10 @@ def test_argocd_bcrypt_and_derived_values(sealed: Any) -> None:
     assert bcrypt.checkpw(argo["admin-password"].encode(), argo["admin.password"].encode())
     obj = yaml.safe_load((sealed.gitops / "secrets/argocd/argocd-secret.sealedsecret.yaml").read_text())
     assert "admin-password" not in obj["spec"]["encryptedData"]  # vault-only key is never sealed
+    auth = v.secrets()["admin-auth"]
+    user, _, hashed = auth["users"].partition(":")
+    assert user == "admin" and hashed.startswith("$2a$")
+    assert bcrypt.checkpw(auth["password"].encode(), hashed.encode())
     pg, llm = v.secrets()["postgresql"], v.secrets()["litellm"]
     assert f":{pg['password']}@" in llm["DATABASE_URL"]
     assert llm["master-key"] == "sk-" + llm["master-key-raw"]
@@ -92,7 +96,7 @@ def test_rotate_service_rederives_and_reseals_only_what_changed(sealed: Any) -> 
     changed = {Path(p).name for p in after if after[p] != before.get(p)}
     assert changed == {"postgresql-credentials.sealedsecret.yaml", "litellm-secrets.sealedsecret.yaml"}
     # in litellm only DATABASE_URL was re-sealed; master-key kept its ciphertext
-    p = str(ws.gitops / "secrets/self-hosted-ai/litellm-secrets.sealedsecret.yaml")
+    p = str(ws.gitops / "secrets/ai-services/litellm-secrets.sealedsecret.yaml")
     b, a = yaml.safe_load(before[p][0]), yaml.safe_load(after[p][0])
     assert a["spec"]["encryptedData"]["master-key"] == b["spec"]["encryptedData"]["master-key"]
     assert a["spec"]["encryptedData"]["DATABASE_URL"] != b["spec"]["encryptedData"]["DATABASE_URL"]
@@ -203,7 +207,7 @@ def test_reencrypt_after_key_renewal(sealed: Any) -> None:
     old_cert = sealing.load_certificate(vault_of(ws).data["vault_sealed_secrets_certificate"])
     ok(ws, "keygen", "--bits", "2048", "--force")
     res = ok(ws, "reencrypt")
-    assert "9 file(s) re-sealed" in res.output
+    assert "10 file(s) re-sealed" in res.output
     new_cert = sealing.load_certificate(vault_of(ws).data["vault_sealed_secrets_certificate"])
     new_key = [k for k in lifecycle.private_keys(vault_of(ws)) if sealing.key_matches_cert(k, new_cert)]
     assert sealing.cert_fingerprint(new_cert) != sealing.cert_fingerprint(old_cert)
@@ -369,36 +373,29 @@ def test_catalog_errors(tmp_path: Path, patch: str, message: str) -> None:
 
 
 def test_repo_catalog_is_valid_and_complete() -> None:
+    """The catalog covers the issue's list and every Secret the GitOps tree references
+    (gitops/values.yml gitops_secret_refs), in namespaces the tree creates."""
     repo = Path(__file__).resolve().parents[2]
     cat = load_catalog(repo / "secrets" / "catalog.yml")
-    namespaces = {e.namespace for e in cat.entries.values()}
-    assert namespaces <= {
-        "argocd",
-        "self-hosted-ai",
-        "ai-services",
-        "automation",
-        "monitoring",
-        "gitlab",
-        "arc-systems",
-        "arc-runners",
-        "cert-manager",
-        "kube-system",
-    }
     for needed in (
-        "argocd-admin",
-        "litellm",
-        "open-webui",
-        "postgresql",
-        "redis",
-        "n8n",
-        "searxng",
-        "grafana-admin",
-        "gitlab-root",
-        "huggingface",
-        "gitlab-mirror",
-        "arc-github-app",
-    ):
+        "argocd-admin", "litellm", "open-webui", "postgresql", "redis", "n8n", "searxng",
+        "grafana-admin", "gitlab-root", "huggingface", "gitlab-mirror", "arc-github-app",
+    ):  # fmt: skip
         assert needed in cat.entries
+    values_file = repo / "gitops" / "values.yml"
+    if not values_file.exists():
+        pytest.skip("gitops/values.yml not present")
+    values = yaml.safe_load(values_file.read_text())
+    namespaces = set(values.get("gitops_namespaces") or {}) | {"kube-system"}
+    for e in cat.entries.values():
+        assert e.namespace in namespaces, f"{e.id}: namespace {e.namespace} is not created by the GitOps tree"
+    by_name = {e.name: e for e in cat.entries.values()}
+    for ref, spec in (values.get("gitops_secret_refs") or {}).items():
+        assert spec["name"] in by_name, f"gitops_secret_refs.{ref}: no catalog entry named {spec['name']}"
+        entry = by_name[spec["name"]]
+        for field in ("key", "user_key", "password_key"):
+            if field in spec:
+                assert spec[field] in entry.sealed_keys, f"gitops_secret_refs.{ref}.{field}={spec[field]}"
 
 
 def test_scan_findings(workspace: Any, sealed: Any, tmp_path: Path) -> None:

@@ -205,7 +205,7 @@ def test_leak_playbook_vvv(workspace: Workspace, tmp_path: Path) -> None:
         (logs / f"stdout-{i}.txt").write_text(proc.stdout + proc.stderr)
     assert "changed=1" in outputs[0] and "changed=0" in outputs[1]  # second run idempotent
     files = sorted(ws.gitops.rglob("*.sealedsecret.yaml"))
-    assert len(files) == 9
+    assert len(files) == 10
     # the tree opens to the vault values (so the values are really in there, encrypted)
     res = _cli(ws, "verify")
     assert res.exit_code == 0, res.output

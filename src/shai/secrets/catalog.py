@@ -14,7 +14,17 @@ from typing import Any
 import yaml
 
 DEFAULT_CATALOG = Path("secrets/catalog.yml")
-GENERATORS = ("password", "hex", "base64", "fernet", "bcrypt", "template", "timestamp", "supplied")
+GENERATORS = (
+    "password",
+    "hex",
+    "base64",
+    "fernet",
+    "bcrypt",
+    "htpasswd",
+    "template",
+    "timestamp",
+    "supplied",
+)
 SCOPES = ("strict", "namespace-wide", "cluster-wide")
 CHARSETS = {
     "alnum": string.ascii_letters + string.digits,
@@ -42,10 +52,11 @@ class KeySpec:
     template: str | None = None
     vault_var: str | None = None
     optional: bool = False
+    user: str = "admin"
 
     def refs(self, entry_id: str) -> list[tuple[str, str]]:
         """(entry id, key) pairs this key derives from."""
-        if self.generator == "bcrypt" and self.source:
+        if self.generator in ("bcrypt", "htpasswd") and self.source:
             return [(entry_id, self.source)]
         if self.generator == "template" and self.template:
             return [(m.group(1), m.group(2)) for m in _REF.finditer(self.template)]
@@ -128,6 +139,7 @@ def _key_spec(where: str, key: str, raw: Any) -> KeySpec:
         "template",
         "vault_var",
         "optional",
+        "user",
     }
     if unknown:
         raise CatalogError(f"{where}: key {key!r} has unknown fields {sorted(unknown)}")
@@ -142,8 +154,8 @@ def _key_spec(where: str, key: str, raw: Any) -> KeySpec:
         raise CatalogError(f"{where}: key {key!r} password length {length} < 12")
     if gen in ("hex", "base64") and nbytes < 16:
         raise CatalogError(f"{where}: key {key!r} needs at least 16 random bytes")
-    if gen == "bcrypt" and not raw.get("from"):
-        raise CatalogError(f"{where}: key {key!r} (bcrypt) needs 'from: <key>'")
+    if gen in ("bcrypt", "htpasswd") and not raw.get("from"):
+        raise CatalogError(f"{where}: key {key!r} ({gen}) needs 'from: <key>'")
     if gen == "template" and not isinstance(raw.get("template"), str):
         raise CatalogError(f"{where}: key {key!r} (template) needs 'template: <text>'")
     if gen == "supplied" and not raw.get("vault_var"):
@@ -159,6 +171,7 @@ def _key_spec(where: str, key: str, raw: Any) -> KeySpec:
         template=raw.get("template"),
         vault_var=raw.get("vault_var"),
         optional=bool(raw.get("optional", False)),
+        user=str(raw.get("user", "admin")),
     )
 
 
@@ -272,7 +285,8 @@ def generate_random(spec: KeySpec) -> str:
 def bcrypt_hash(plaintext: str) -> str:
     import bcrypt
 
-    return bcrypt.hashpw(plaintext.encode("utf-8"), bcrypt.gensalt(rounds=10)).decode("ascii")
+    # $2a$: understood by ArgoCD, Traefik (htpasswd) and every other bcrypt consumer
+    return bcrypt.hashpw(plaintext.encode("utf-8"), bcrypt.gensalt(rounds=10, prefix=b"2a")).decode("ascii")
 
 
 def render_template(template: str, lookup: dict[tuple[str, str], str]) -> str:

@@ -122,11 +122,16 @@ def generate(
             need = True  # deterministic: re-render, store only if it differs
         elif spec.generator == "bcrypt":
             need = current is None or deps_changed or not _bcrypt_matches(lookup[deps[0]], str(current))
+        elif spec.generator == "htpasswd":
+            user, _, hashed = str(current or "").partition(":")
+            need = deps_changed or user != spec.user or not _bcrypt_matches(lookup[deps[0]], hashed)
         else:
             need = current is None or deps_changed or eid in rotate_ids
         if need:
             if spec.generator == "bcrypt":
                 value = bcrypt_hash(lookup[(eid, cast(str, spec.source))])
+            elif spec.generator == "htpasswd":
+                value = f"{spec.user}:{bcrypt_hash(lookup[(eid, cast(str, spec.source))])}"
             elif spec.generator == "template":
                 value = render_template(cast(str, spec.template), lookup)
             else:
