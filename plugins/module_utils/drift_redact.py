@@ -167,8 +167,10 @@ def redact_data(data, extra_values=()):
 def redact_diff(diff, extra_values=()):
     # type: (dict, tuple[str, ...] | list[str]) -> dict
     """Redact one Ansible diff dict; a secret changed between before and after stays visible as changed."""
-    out = redact_data({k: v for k, v in diff.items() if k not in ("before", "after")}, extra_values)
-    assert isinstance(out, dict)
+    out = {}
+    for key, value in diff.items():
+        if key not in ("before", "after"):
+            out[key] = REDACTED if is_secret_key(key) and value not in (None, "") else redact_data(value, extra_values)
     before, after = diff.get("before"), diff.get("after")
     if isinstance(before, str) and isinstance(after, str):
         out["before"] = redact_data(before, extra_values)

@@ -58,6 +58,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Runs wherever the kubeconfig and the python C(kubernetes) library are.
 notes:
   - "Run it where the kubeconfig is: a play on C(localhost) or C(delegate_to=localhost)."
 seealso:
