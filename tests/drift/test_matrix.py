@@ -5,8 +5,10 @@
    (exit 2), and a real converge afterwards changes exactly those tasks (handlers included);
 3. after the matrix the drift run is clean again.
 
-The host is in no platform group, so site.yml applies the plays that target `all` (base).
-Keep the lab for debugging with SHAI_KEEP_LAB=1.
+The host is in no platform group but `shai_control`, so site.yml applies the plays that target
+`all` (base) and the drift schedule (drift_schedule, with the TEST DOUBLE of `shai` that the
+molecule scenario's prepare.yml installs: Debian 12 has no Python 3.12 for the real one).
+Keep the lab for debugging with SHAI_KEEP_LAB=1; SHAI_DRIFT_LAB_NAME names the lab.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from shai.drift.lab import DriftLab, changed_tasks
+from shai.drift.lab import ROOT, DriftLab, changed_tasks
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -53,10 +55,24 @@ CASES = [
         ["jq"],
     ),
     Case(
+        # systemd_service returns no diff: the report must still name the task
         "disable-service",
         "systemctl disable systemd-timesyncd",
         [("base", "Timesync | Enable systemd-timesyncd", False)],
-        ["enabled"],
+    ),
+    Case(
+        "stop-service",
+        "systemctl stop shai-drift.timer",
+        [("drift_schedule", "Service | Enable and start the drift timer", False)],
+    ),
+    Case(
+        "edit-unit-file",
+        "sed -i 's/^Nice=10/Nice=0/' /etc/systemd/system/shai-drift.service && systemctl daemon-reload",
+        [
+            ("drift_schedule", "Configure | Install the drift service unit", False),
+            ("drift_schedule", "Reload systemd", True),
+        ],
+        ["-Nice=0", "+Nice=10"],
     ),
     Case(
         "edit-sudoers",
@@ -71,9 +87,12 @@ CASES = [
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DriftLab]:
     if os.geteuid() != 0:
         pytest.skip("the lab needs root (systemd-nspawn, bridges)")
-    lab = DriftLab("drift-matrix", [f"{HOST}:drift_lab"], tmp_path_factory.mktemp("drift-matrix"))
+    name = os.environ.get("SHAI_DRIFT_LAB_NAME", "drift-matrix")
+    lab = DriftLab(name, [f"{HOST}:drift_lab,shai_control"], tmp_path_factory.mktemp("drift-matrix"))
     lab.up()
     try:
+        prepared = lab.playbook(ROOT / "extensions" / "molecule" / "drift_schedule" / "prepare.yml")
+        assert prepared.returncode == 0, prepared.stdout[-3000:] + prepared.stderr[-3000:]
         first = lab.converge("initial")
         assert first.code == 0, first.output[-5000:]
         yield lab

@@ -112,6 +112,11 @@ class DriftLab:
         report = json.loads((report_dir / "drift-report.json").read_text())
         return Timed(seconds, proc.returncode, report, proc.stdout + proc.stderr)
 
+    def playbook(self, playbook: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        """Run any playbook against the lab (no callback)."""
+        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(playbook), *extra]
+        return subprocess.run(cmd, capture_output=True, text=True, check=False, env=self.env())
+
     def ssh(self, host: str, command: str) -> subprocess.CompletedProcess[str]:
         """Run a shell command on a lab host (the hand-made drift) through ansible's raw module."""
         return subprocess.run(
