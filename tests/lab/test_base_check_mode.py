@@ -5,8 +5,8 @@ nothing. Run with: pytest -m lab tests/lab
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,20 +39,20 @@ def _changed_tasks(inventory: str, playbook: Path, *extra: str) -> list[str]:
     env = dict(
         os.environ,
         ANSIBLE_CONFIG=str(root / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_FORCE_COLOR="0",
         ANSIBLE_COLLECTIONS_PATH=str(root / ".cache" / "collections"),
         PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
     )
     cmd = [str(bindir / "ansible-playbook"), str(playbook), "-i", inventory, *extra]
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    result = json.loads(proc.stdout)
-    changed = []
-    for play in result["plays"]:
-        for task in play["tasks"]:
-            for host, res in task["hosts"].items():
-                if res.get("changed") and not task["task"]["name"].startswith("RUNNING HANDLER"):
-                    changed.append(f"{host}: {task['task']['name']}")
+    changed: set[str] = set()
+    task = ""
+    for line in proc.stdout.splitlines():
+        if m := re.match(r"^(TASK|RUNNING HANDLER) \[(.*)\]", line):
+            task = m.group(2) if m.group(1) == "TASK" else ""
+        elif task and (m := re.match(r"^changed: \[([^\]]+)\]", line)):
+            changed.add(f"{m.group(1)}: {task}")
     return sorted(changed)
 
 
