@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -77,3 +79,36 @@ def test_up_ssh_proxy_mirror_down(tmp_path: Path) -> None:
     assert not lab.state_dir.exists()
     assert System().pids_matching(str(lab.state_dir)) == []
     assert lab.down() == []  # twice is fine
+
+
+def test_recovers_from_a_killed_up() -> None:
+    """SIGKILL `shai lab up` mid-boot (what CI sees after a session is killed), then `up` again."""
+    name = "itest-killed"
+    lab = Lab(name)
+    shai = Path(sys.executable).parent / "shai"
+    proc = subprocess.Popen(
+        [str(shai), "lab", "up", "--name", name, "--host", "a"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:  # wait until a host is booting
+            state = lab.state()
+            if state and state.hosts and state.hosts[0].pid:
+                break
+            assert proc.poll() is None, "up finished before it could be killed"
+            time.sleep(0.2)
+        proc.kill()
+        proc.wait()
+        left = lab.leftovers()
+        assert left["processes"] and left["mounts"] and left["links"], left
+        state = lab.up([inv.parse_host_spec("a")])
+        ok = _ssh(lab, "a", "true")
+        assert ok.returncode == 0, ok
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        lab.down()
+    assert lab.leftovers() == {"processes": [], "mounts": [], "links": []}
+    assert not lab.state_dir.exists()
