@@ -65,6 +65,14 @@ def test_generate_seal_verify_idempotent(sealed: Any) -> None:
     assert "0 problem(s)" in ok(ws, "verify").output
 
 
+def test_generate_service_only_fills_that_entry(workspace: Any) -> None:
+    ok(workspace, "generate", "--service", "grafana")
+    store = vault_of(workspace).secrets()
+    assert set(store) == {"grafana-admin"}
+    ok(workspace, "generate")
+    assert {"redis", "litellm", "argocd-admin"} <= set(vault_of(workspace).secrets())
+
+
 def test_argocd_bcrypt_and_derived_values(sealed: Any) -> None:
     import bcrypt
 

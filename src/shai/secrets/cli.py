@@ -133,7 +133,7 @@ def generate(
         if service:
             catalog.select(service)  # validate names
         vault = _open(c)
-        report = lifecycle.generate(catalog, vault)
+        report = lifecycle.generate(catalog, vault, only=service or None)
         if report.changed or not vault.exists:
             vault.save()
         lifecycle.write_credentials(c.credentials, catalog, vault)

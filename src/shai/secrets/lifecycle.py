@@ -82,14 +82,21 @@ class GenerateReport:
 
 
 def generate(
-    catalog: Catalog, vault: Vault, rotate: list[str] | None = None, rotate_all: bool = False
+    catalog: Catalog,
+    vault: Vault,
+    rotate: list[str] | None = None,
+    rotate_all: bool = False,
+    only: list[str] | None = None,
 ) -> GenerateReport:
     """Fill in missing generated values; with ``rotate``/``rotate_all``, regenerate those entries.
 
     Derived values (bcrypt, templates) are re-derived whenever anything they depend on
     changed, across entries (rotating postgresql re-renders LiteLLM's DATABASE_URL).
+    ``only`` limits generating missing random values to those entries (values derived from
+    something that changed are still re-derived everywhere, to stay consistent).
     Only the in-memory vault changes; the caller saves it.
     """
+    only_ids = {e.id for e in catalog.select(only)} if only else None
     report = GenerateReport()
     store = vault.secrets()
     meta = vault.meta()
@@ -118,6 +125,9 @@ def generate(
         deps_missing = any(d not in lookup for d in deps)
         if deps_missing:
             continue  # a supplied value it derives from is missing
+        allowed = only_ids is None or eid in only_ids
+        if current is None and not allowed and not deps_changed:
+            continue  # outside --service: left missing
         if spec.generator == "template":
             need = True  # deterministic: re-render, store only if it differs
         elif spec.generator == "bcrypt":
