@@ -159,10 +159,6 @@ def oaep_encrypt_raw(public_key, message, label, seed):
     return c.to_bytes(k, "big")
 
 
-def _oaep():
-    return padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
-
-
 def _oaep_label(label):
     # cryptography treats an empty label as "no label", which is what Go does too.
     return padding.OAEP(
