@@ -156,13 +156,18 @@ def publish_comfyui(mirror: Path | None = None) -> dict[str, dict[str, str]]:
         root / NODE_REPO,
         "# Custom node TEST DOUBLE\n\nFor shai's comfyui role tests (tests/gpu).\n",
     )
-    return {"comfyui": {"repo": COMFYUI_REPO, "commit": app}, "custom_node": {"repo": NODE_REPO, "commit": node}}
+    return {
+        "comfyui": {"repo": COMFYUI_REPO, "commit": app},
+        "custom_node": {"repo": NODE_REPO, "commit": node},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["publish", "publish-comfyui", "publish-ollama"])
-    parser.add_argument("--mirror", type=Path, default=None, help="mirror root (default ~/.cache/shai/mirror)")
+    parser.add_argument("--mirror", type=Path, default=None, help="default: ~/.cache/shai/mirror")
     args = parser.parse_args(argv)
     out: dict[str, object] = {}
     try:
