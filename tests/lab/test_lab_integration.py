@@ -69,6 +69,18 @@ def test_up_ssh_proxy_mirror_down(tmp_path: Path) -> None:
         apt = _ssh(lab, "two", "apt-get update -q")
         assert apt.returncode == 0, apt.stdout + apt.stderr
 
+        # PyPI over https through the proxy, with the system trust store (no extra flags).
+        pypi = _ssh(
+            lab,
+            "two",
+            'python3 -c "import urllib.request as u; '
+            "print(u.urlopen('https://pypi.org/simple/pip/', timeout=60).status)\"",
+        )
+        assert pypi.stdout.strip() == "200", pypi
+        # Nothing else: no direct route, and the proxy only reaches what this machine can.
+        direct = _ssh(lab, "two", "curl -sS -m 5 --noproxy '*' -o /dev/null http://1.1.1.1/")
+        assert direct.returncode != 0, direct
+
         fetched = _ssh(lab, "two", f"curl -fsS --noproxy '*' {state.mirror_url}/{marker}.txt")
         assert fetched.stdout == marker, fetched
     finally:

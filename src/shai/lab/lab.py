@@ -19,6 +19,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -546,7 +547,18 @@ def write_host_files(merged: Path, host: HostState, state: LabState, subnet: ipa
         f'Acquire::http::Proxy "{state.proxy_url}";\nAcquire::https::Proxy "{state.proxy_url}";\n',
     )
     if HOST_CA_BUNDLE.is_file():
-        put(GUEST_CA_BUNDLE, HOST_CA_BUNDLE.read_text())
+        host_bundle = HOST_CA_BUNDLE.read_text()
+        put(GUEST_CA_BUNDLE, host_bundle)
+        # CAs this machine trusts beyond Debian's (e.g. the one of an intercepting proxy in
+        # front of the archive/PyPI): trusted system-wide in the host too, and kept across a
+        # later update-ca-certificates.
+        guest_bundle_path = merged / "etc/ssl/certs/ca-certificates.crt"
+        guest_bundle = guest_bundle_path.read_text() if guest_bundle_path.is_file() else ""
+        extra = [c for c in pem_certificates(host_bundle) if c not in set(pem_certificates(guest_bundle))]
+        for i, cert in enumerate(extra):
+            put(f"/usr/local/share/ca-certificates/shai-lab/shai-lab-{i}.crt", cert)
+        if extra:
+            put("/etc/ssl/certs/ca-certificates.crt", guest_bundle + "".join(extra))
     no_proxy = f"localhost,127.0.0.1,{subnet},{','.join(h.address for h in state.hosts)}"
     put(
         "/etc/environment",
@@ -554,6 +566,12 @@ def write_host_files(merged: Path, host: HostState, state: LabState, subnet: ipa
         f"HTTPS_PROXY={state.proxy_url}\nno_proxy={no_proxy}\nNO_PROXY={no_proxy}\n"
         f"PIP_CERT={GUEST_CA_BUNDLE}\nREQUESTS_CA_BUNDLE={GUEST_CA_BUNDLE}\n",
     )
+
+
+def pem_certificates(text: str) -> list[str]:
+    """The PEM certificate blocks of a bundle, normalised (one trailing newline each)."""
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", text, flags=re.S)
+    return [b.strip() + "\n" for b in blocks]
 
 
 def ssh_command(state: LabState, host: str, command: Sequence[str] = (), batch: bool = False) -> list[str]:
