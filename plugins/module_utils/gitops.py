@@ -63,7 +63,7 @@ except ImportError:  # pragma: no cover
 FILE_DIRECTIVE = "#@file:"
 HEADER = (
     "# Rendered by `shai gitops render` from {source}. Do not edit: change the template or the inventory.\n"
-    "# yamllint disable rule:indentation\n"
+    "# yamllint disable rule:indentation rule:line-length\n"
 )
 SEALED_SECRET_SUFFIX = ".sealedsecret.yaml"
 WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
