@@ -172,3 +172,22 @@ def test_https_token_via_askpass_never_in_argv_or_errors(
         check=True,
     ).stdout
     assert token not in log
+
+
+def test_cli_seed_commits_then_reports_unchanged(git_daemon: str) -> None:
+    from gitops_helpers import INVENTORY
+    from typer.testing import CliRunner
+
+    from shai.gitops.cli import app
+
+    runner = CliRunner()
+    check = runner.invoke(
+        app, ["seed", "-i", str(INVENTORY), "--url", git_daemon, "--check", "--token-env", "NONE_SET"]
+    )
+    assert check.exit_code == 1 and "NONE_SET is empty or unset" in check.output
+    first = runner.invoke(app, ["seed", "-i", str(INVENTORY), "--url", git_daemon])
+    assert first.exit_code == 0, first.output
+    assert "committed" in first.output
+    again = runner.invoke(app, ["seed", "-i", str(INVENTORY), "--url", git_daemon, "--check", "--diff"])
+    assert again.exit_code == 0, again.output
+    assert "unchanged" in again.output

@@ -33,7 +33,7 @@ RootOpt = Annotated[
     Path | None,
     typer.Option("--gitops-dir", help="Directory holding templates/, values.yml, secrets/, crds/."),
 ]
-DEFAULT_KUBE = "1.33"
+DEFAULT_KUBE = "1.31"  # k3s_version v1.31 (roles/k3s); gitops_kubernetes_version
 
 
 def _layout(gitops_dir: Path | None) -> core.Layout:
