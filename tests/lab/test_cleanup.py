@@ -316,3 +316,22 @@ def test_down_prunes_isolation_tables_of_vanished_labs(paths: Paths) -> None:
     assert any("shai_lab_deadbeef" in s for s in deleted)
     assert not any(live.nft_table in s for s in deleted)
     assert not any("other_table" in s for s in deleted)
+
+
+def test_sigterm_during_up_still_cleans_up(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    fake = FakeSystem()
+    lab = Lab("default", paths, fake)
+    monkeypatch.setattr(labmod, "_require_root_and_tools", lambda: None)
+
+    def killed_up(*_args: Any, **_kw: Any) -> LabState:
+        _leftovers(lab, fake)
+        os.kill(os.getpid(), signal.SIGTERM)  # e.g. a CI timeout
+        raise AssertionError("SIGTERM should have interrupted up")
+
+    monkeypatch.setattr(lab, "_up", killed_up)
+    with pytest.raises(SystemExit):
+        lab.up()
+    assert set(fake.procs) == {999} and fake.mounts == []
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

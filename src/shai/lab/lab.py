@@ -194,16 +194,16 @@ class Lab:
         for host in hosts:
             net.validate_name(host.name, "host name")
         _require_root_and_tools()
-        self.down(quiet=True)  # leftovers of a killed run (or a lab that is still up)
-        try:
-            return self._up(
-                hosts, inventory_path or self.paths.default_inventory(self.name), capabilities, timeout
-            )
-        except BaseException:
-            self.progress("bring-up failed: cleaning up")
-            with contextlib.suppress(Exception):
-                self.down(quiet=True, keep_logs=True)
-            raise
+        target = inventory_path or self.paths.default_inventory(self.name)
+        with self.locked(), _sigterm_as_exit():
+            self._down(quiet=True)  # leftovers of a killed run (or a lab that is still up)
+            try:
+                return self._up(hosts, target, capabilities, timeout)
+            except BaseException:
+                self.progress("bring-up failed: cleaning up")
+                with contextlib.suppress(Exception):
+                    self._down(quiet=True, keep_logs=True)
+                raise
 
     def _up(
         self, hosts: list[inv.HostSpec], inventory_path: Path, capabilities: Sequence[str], timeout: float
