@@ -305,3 +305,20 @@ def test_disabled_component_drops_app_and_manifests(layout: core.Layout, values:
     files = core.render(layout, off)
     assert "apps/searxng.yaml" not in files
     assert not any(p.startswith("platform/searxng/") for p in files)
+
+
+def test_bootstrap_helmcharts_match_their_applications(rendered: dict[str, bytes]) -> None:
+    """The hand-over only works if the Application renders exactly what the HelmChart installed."""
+    for name, namespace in (("sealed-secrets", "kube-system"), ("argocd", "argocd")):
+        chart = _find(rendered, "HelmChart", name, "kube-system")["spec"]
+        app = _find(rendered, "Application", name, "argocd")
+        source = app["spec"]["source"]
+        assert (chart["repo"], chart["chart"], chart["version"]) == (
+            source["repoURL"],
+            source["chart"],
+            source["targetRevision"],
+        )
+        assert source["helm"]["releaseName"] == name  # k3s names the release after the HelmChart
+        assert chart["targetNamespace"] == app["spec"]["destination"]["namespace"] == namespace
+        assert yaml.safe_load(chart["valuesContent"]) == source["helm"]["valuesObject"]
+        assert chart["createNamespace"] is False
