@@ -335,3 +335,15 @@ def test_sigterm_during_up_still_cleans_up(paths: Paths, monkeypatch: pytest.Mon
         lab.up()
     assert set(fake.procs) == {999} and fake.mounts == []
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_proxy_allows_only_the_archive_and_pypi(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHAI_LAB_PROXY_ALLOW", raising=False)
+    assert labmod.proxy_allowed_domains() == list(labmod.PROXY_ALLOW)
+    assert "deb.debian.org" in labmod.PROXY_ALLOW and "pypi.org" in labmod.PROXY_ALLOW
+    monkeypatch.setenv("SHAI_LAB_PROXY_ALLOW", "registry.npmjs.org, proxy.golang.org")
+    assert labmod.proxy_allowed_domains()[-2:] == ["registry.npmjs.org", "proxy.golang.org"]
+    for bad in ("192.168.1.170", "a b", "*.example.com", "10.213.1.1"):
+        monkeypatch.setenv("SHAI_LAB_PROXY_ALLOW", bad)
+        with pytest.raises(LabError, match="SHAI_LAB_PROXY_ALLOW"):
+            labmod.proxy_allowed_domains()

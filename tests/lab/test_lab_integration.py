@@ -77,7 +77,10 @@ def test_up_ssh_proxy_mirror_down(tmp_path: Path) -> None:
             "print(u.urlopen('https://pypi.org/simple/pip/', timeout=60).status)\"",
         )
         assert pypi.stdout.strip() == "200", pypi
-        # Nothing else: no direct route, and the proxy only reaches what this machine can.
+        # The proxy refuses any other domain itself (it never connects): 403 from tinyproxy.
+        refused = _ssh(lab, "two", "curl -sS -o /dev/null -w '%{http_code}' http://example.com/")
+        assert refused.stdout == "403", refused
+        # And no direct route out.
         direct = _ssh(lab, "two", "curl -sS -m 5 --noproxy '*' -o /dev/null http://1.1.1.1/")
         assert direct.returncode != 0, direct
 

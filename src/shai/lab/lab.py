@@ -38,6 +38,7 @@ from shai.lab.system import System
 DEFAULT_LAB = "default"
 PROXY_PORT = 13128
 MIRROR_PORT = 18080
+PROXY_ALLOW = ("deb.debian.org", "security.debian.org", "pypi.org", "files.pythonhosted.org")
 SSH_TIMEOUT = 180.0
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 GUEST_CA_BUNDLE = "/usr/local/share/shai-lab/ca-bundle.crt"
@@ -322,8 +323,11 @@ class Lab:
 
     def _start_proxy(self, subnet: ipaddress.IPv4Network, gw: ipaddress.IPv4Address) -> int:
         conf = self.state_dir / "tinyproxy.conf"
+        allow = self.state_dir / "proxy-allow.txt"
+        allow.write_text("".join(f"^{re.escape(d)}$\n" for d in proxy_allowed_domains()))
         conf.write_text(
             "# shai lab proxy: apt and pip only, for the lab subnet only\n"
+            f'Filter "{allow}"\nFilterType ere\nFilterDefaultDeny Yes\nFilterURLs Off\n'
             f"User nobody\nGroup nogroup\nPort {PROXY_PORT}\nListen {gw}\nBindSame no\n"
             "Timeout 120\nMaxClients 50\nLogLevel Notice\n"
             f"Allow {subnet}\nConnectPort 443\nDisableViaHeader Yes\n"
@@ -566,6 +570,19 @@ def write_host_files(merged: Path, host: HostState, state: LabState, subnet: ipa
         f"HTTPS_PROXY={state.proxy_url}\nno_proxy={no_proxy}\nNO_PROXY={no_proxy}\n"
         f"PIP_CERT={GUEST_CA_BUNDLE}\nREQUESTS_CA_BUNDLE={GUEST_CA_BUNDLE}\n",
     )
+
+
+def proxy_allowed_domains() -> list[str]:
+    """Domains the lab proxy forwards to: Debian's archive and PyPI, plus any listed in
+    ``SHAI_LAB_PROXY_ALLOW`` (comma-separated). Everything else - 192.168.0.0/16 included - is
+    refused by the proxy, so a lab host cannot reach the homelab even through it."""
+    extra = [d.strip().lower() for d in os.environ.get("SHAI_LAB_PROXY_ALLOW", "").split(",") if d.strip()]
+    for domain in extra:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", domain):
+            raise LabError(f"SHAI_LAB_PROXY_ALLOW: {domain!r} is not a domain name")
+        if re.fullmatch(r"[0-9.]+", domain):
+            raise LabError(f"SHAI_LAB_PROXY_ALLOW: {domain!r} is an address; only domain names are allowed")
+    return [*PROXY_ALLOW, *extra]
 
 
 def pem_certificates(text: str) -> list[str]:
