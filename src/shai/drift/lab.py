@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -27,6 +28,12 @@ class Timed:
     code: int
     report: dict[str, Any]
     output: str
+    cpu_seconds: float = 0.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class DriftLab:
@@ -81,11 +88,11 @@ class DriftLab:
             "--diff",
             *extra,
         ]
-        start = time.monotonic()
+        start, cpu = time.monotonic(), _children_cpu()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=self.env(report_dir))
         seconds = time.monotonic() - start
         report = json.loads((report_dir / "drift-report.json").read_text())
-        return Timed(seconds, proc.returncode, report, proc.stdout + proc.stderr)
+        return Timed(seconds, proc.returncode, report, proc.stdout + proc.stderr, _children_cpu() - cpu)
 
     def drift(self, name: str, *extra: str) -> Timed:
         """`shai drift run` (playbooks/drift.yml, --check --diff), cluster part off."""
@@ -106,11 +113,11 @@ class DriftLab:
         ]
         for e in extra:
             cmd.append(f"--ansible-arg={e}")
-        start = time.monotonic()
+        start, cpu = time.monotonic(), _children_cpu()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=self.env())
         seconds = time.monotonic() - start
         report = json.loads((report_dir / "drift-report.json").read_text())
-        return Timed(seconds, proc.returncode, report, proc.stdout + proc.stderr)
+        return Timed(seconds, proc.returncode, report, proc.stdout + proc.stderr, _children_cpu() - cpu)
 
     def playbook(self, playbook: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         """Run any playbook against the lab (no callback)."""
