@@ -24,6 +24,7 @@ from shai.lab.lab import (
     Lab,
     LabError,
     LabState,
+    Paths,
     molecule_instances,
     repo_root,
     ssh_command,
@@ -138,6 +139,29 @@ def status(
         typer.echo(json.dumps(asdict(state), indent=2))
         return
     _print_table(state)
+
+
+@app.command("list")
+def list_labs() -> None:
+    """List every lab on this machine (state directories and subnet allocations)."""
+    paths = Paths()
+    labs_dir = paths.lab_root / "labs"
+    names = sorted(
+        p.name for p in (labs_dir.iterdir() if labs_dir.is_dir() else []) if p.is_dir() and net.NAME_RE.match(p.name)
+    )
+    table = Table(title=f"labs under {labs_dir}")
+    for col in ("lab", "subnet", "hosts", "state"):
+        table.add_column(col)
+    for lab_name in names:
+        lab = Lab(lab_name, paths)
+        state = lab.state()
+        if state is None:
+            table.add_row(lab_name, "", "", "[yellow]leftovers[/] (shai lab down -n " + lab_name + ")")
+            continue
+        alive = all(Path(f"/proc/{h.pid}").exists() for h in state.hosts if h.pid)
+        status_text = "[green]up[/]" if state.started and alive else "[red]broken[/] (run up or down)"
+        table.add_row(lab_name, state.subnet, ", ".join(h.name for h in state.hosts), status_text)
+    console.print(table)
 
 
 @app.command()

@@ -260,11 +260,11 @@ class Lab:
 
     def ensure_rootfs(self) -> None:
         path = self.paths.rootfs
-        if rootfs.is_current(path):
-            return
         # One build at a time on this machine; whoever waited finds the tree built.
         with net.flocked(self.paths.lab_root / ".rootfs.lock"):
             if rootfs.is_current(path):
+                for old in rootfs.prune(self.paths.lab_root, keep=path):
+                    self.progress(f"removed unused base tree {old}")
                 return
             rootfs.remove_stale_builds(path)
             seconds = rootfs.build(path, self.paths.lab_root / "rootfs-build.log", self.progress)
