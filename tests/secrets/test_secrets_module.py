@@ -5,9 +5,12 @@ bad input fails clearly.  Plus the leak test: playbooks/secrets.yml at -vvv."""
 from __future__ import annotations
 
 import datetime
+import functools
+import http.server
 import json
 import os
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +132,11 @@ def test_module_unseal_mode_and_bad_input(tmp_path: Path, keypair: Any) -> None:
     broken = tmp_path / "broken.sealedsecret.yaml"
     broken.write_text("apiVersion: [unclosed\n")
     no_digest = {"digest_key": None, "private_key": keypair.key_pem}
+    # the certificate over http from a loopback server (the cert_source=url path)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(keypair.cert_path.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
     ign = {"ignore_errors": True}
     tasks = [
         {**_seal_task(dest, keypair.cert_path, {"k": SECRET_A}, "pk1", **no_digest)},
@@ -138,16 +146,24 @@ def test_module_unseal_mode_and_bad_input(tmp_path: Path, keypair: Any) -> None:
         {**_seal_task(dest, keypair.cert_path, {"k": SECRET_A}, "badscope", scope="galaxy-wide"), **ign},
         {**_seal_task(dest, tmp_path / "missing.pem", {"k": SECRET_A}, "nocert"), **ign},
         {**_seal_task(dest, keypair.cert_path, {}, "nodata"), **ign},
+        _seal_task(
+            tmp_path / "url.yaml", f"{base}/cert.pem", {"k": SECRET_A}, "url", public_data={"user": "admin"}
+        ),
+        {**_seal_task(tmp_path / "url404.yaml", f"{base}/nope.pem", {"k": SECRET_A}, "url404"), **ign},
         {
             "name": "dump",
             "ansible.builtin.copy": {
                 "dest": str(tmp_path / "results.json"),
                 "content": "{{ {'pk1': pk1, 'pk2': pk2, 'expired': expired, 'malformed': malformed,"
-                " 'badscope': badscope, 'nocert': nocert, 'nodata': nodata} | to_json }}",
+                " 'badscope': badscope, 'nocert': nocert, 'nodata': nodata, 'url': url, 'url404': url404}"
+                " | to_json }}",
             },
         },
     ]
-    proc = _playbook(tmp_path, tasks)
+    try:
+        proc = _playbook(tmp_path, tasks)
+    finally:
+        server.shutdown()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     r = _results(tmp_path)
     assert r["pk1"]["changed"] and not r["pk2"]["changed"]  # idempotent by unsealing
@@ -157,6 +173,10 @@ def test_module_unseal_mode_and_bad_input(tmp_path: Path, keypair: Any) -> None:
     assert "scope" in r["badscope"]["msg"] and "galaxy-wide" in r["badscope"]["msg"]
     assert "missing.pem" in r["nocert"]["msg"] and "does not exist" in r["nocert"]["msg"]
     assert "at least one key" in r["nodata"]["msg"]
+    assert r["url"]["changed"] and r["url"]["cert_fingerprint"] == sealing.cert_fingerprint(keypair.cert)
+    opened = sealing.unseal_sealed_secret(keypair.key, yaml.safe_load((tmp_path / "url.yaml").read_text()))
+    assert opened == {"k": SECRET_A.encode(), "user": b"admin"}
+    assert "nope.pem" in r["url404"]["msg"] and "404" in r["url404"]["msg"]
     assert SECRET_A not in proc.stdout + proc.stderr
 
 
