@@ -146,9 +146,8 @@ def list_labs() -> None:
     """List every lab on this machine (state directories and subnet allocations)."""
     paths = Paths()
     labs_dir = paths.lab_root / "labs"
-    names = sorted(
-        p.name for p in (labs_dir.iterdir() if labs_dir.is_dir() else []) if p.is_dir() and net.NAME_RE.match(p.name)
-    )
+    entries = list(labs_dir.iterdir()) if labs_dir.is_dir() else []
+    names = sorted(p.name for p in entries if p.is_dir() and net.NAME_RE.match(p.name))
     table = Table(title=f"labs under {labs_dir}")
     for col in ("lab", "subnet", "hosts", "state"):
         table.add_column(col)
