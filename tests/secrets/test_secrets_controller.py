@@ -126,7 +126,7 @@ def test_controller_adopts_shai_key_and_unseals(
         assert sealing.cert_fingerprint(sealing.load_certificate(served)) == sealing.cert_fingerprint(
             keypair.cert
         )
-        keys = cp.kubectl("get", "secrets", "-n", ctl_ns, "-l", sealing.KEY_LABEL, "-o", "name")
+        keys = cp.kubectl("get", "secrets", "-n", ctl_ns, "-l", sealing.KEY_LABEL, "-o", "name").stdout
         assert len(str(keys).split()) == 1, keys
 
         # 3. shai seals (cert fetched from the controller URL via the CLI path), the controller unseals
@@ -157,7 +157,7 @@ def test_controller_adopts_shai_key_and_unseals(
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:
-                    out = cp.kubectl("get", "secret", name, "-n", app_ns, "-o", "yaml")
+                    out = cp.kubectl("get", "secret", name, "-n", app_ns, "-o", "yaml").stdout
                     got = yaml.safe_load(out)
                     break
                 except Exception:
