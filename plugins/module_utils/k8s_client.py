@@ -78,22 +78,41 @@ class KubeClient:
         headers = {"Accept": "application/json, */*"}
         if body is not None:
             headers["Content-Type"] = content_type
+        query_params = list((query or {}).items())
         try:
-            resp = self.api.call_api(
-                path,
-                method,
-                query_params=list((query or {}).items()),
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _return_http_data_only=True,
-            )
+            if hasattr(self.api, "param_serialize"):
+                # kubernetes >= 32 (new generator): serialize, call, check the status ourselves
+                m, url, hdrs, ser_body, post = self.api.param_serialize(
+                    method=method,
+                    resource_path=path,
+                    query_params=query_params,
+                    header_params=headers,
+                    body=body,
+                    auth_settings=["BearerToken"],
+                )
+                resp = self.api.call_api(m, url, header_params=hdrs, body=ser_body, post_params=post)
+                data = resp.read()
+                status = resp.status
+            else:  # older clients raise ApiException on non-2xx
+                resp = self.api.call_api(
+                    path,
+                    method,
+                    query_params=query_params,
+                    header_params=headers,
+                    body=body,
+                    auth_settings=["BearerToken"],
+                    _preload_content=False,
+                    _return_http_data_only=True,
+                )
+                data = resp.data
+                status = resp.status
         except ApiException as exc:
-            raise KubeError("%s %s: HTTP %s %s" % (method, path, exc.status, _reason(exc)))
+            raise KubeError("%s %s: HTTP %s %s" % (method, path, exc.status, _reason(exc.body, exc.reason)))
         except Exception as exc:
             raise KubeError("%s %s: %s" % (method, path, exc))
-        text = resp.data.decode("utf-8") if isinstance(resp.data, bytes) else str(resp.data)
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data or "")
+        if not 200 <= int(status) < 300:
+            raise KubeError("%s %s: HTTP %s %s" % (method, path, status, _reason(text, "")))
         try:
             return json.loads(text) if text else {}
         except ValueError:
@@ -178,8 +197,8 @@ def secret_differs(current, desired):
     return False
 
 
-def _reason(exc):
+def _reason(body, default):
     try:
-        return json.loads(exc.body).get("message", exc.reason)
+        return json.loads(body).get("message", default)
     except Exception:
-        return getattr(exc, "reason", "")
+        return default or ""
