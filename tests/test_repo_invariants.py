@@ -56,7 +56,9 @@ def _test_and_lab_files() -> list[Path]:
     for base in ("tests", "extensions/molecule", "inventories/lab", "benchmarks"):
         d = ROOT / base
         if d.is_dir():
-            out += [p for p in d.rglob("*") if p.is_file() and p.suffix in {".py", ".yml", ".yaml", ".j2", ".sh"}]
+            out += [
+                p for p in d.rglob("*") if p.is_file() and p.suffix in {".py", ".yml", ".yaml", ".j2", ".sh"}
+            ]
     return out
 
 
