@@ -1,7 +1,8 @@
 """Seal 200 Secrets with shai in one process vs 200 `kubeseal --cert` invocations.
 
 Same RSA-4096 certificate, same Secret manifests (3 keys each), both sealing offline. Prints
-both wall-clock times and the ratio (target: shai >= 50x faster). Both outputs are checked to
+both wall-clock times and the ratio (target: shai >= 50x faster). The shai figure is the median
+of three runs; the kubeseal figure is one pass of 200 processes. Both outputs are checked to
 decrypt, so nothing is measured that does not work.
 
 Run: .venv/bin/python benchmarks/seal.py [--count 200]
@@ -64,12 +65,16 @@ def main() -> int:
             p.write_text(yaml.safe_dump(doc))
             paths.append(p)
 
-        # shai: one process, certificate loaded once (what `shai-secrets seal` does)
-        t0 = time.perf_counter()
-        cert = sealing.load_certificate((d / "cert.pem").read_bytes())
-        pub = cert.public_key()
-        shai_out = [sealing.dump_yaml(sealing.secret_to_sealed_secret(pub, doc)) for doc in docs]
-        t_shai = time.perf_counter() - t0
+        # shai: one process, certificate loaded once (what `shai-secrets seal` does). Three runs,
+        # the median is reported (the in-process figure is short, so machine load shows in it).
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cert = sealing.load_certificate((d / "cert.pem").read_bytes())
+            pub = cert.public_key()
+            shai_out = [sealing.dump_yaml(sealing.secret_to_sealed_secret(pub, doc)) for doc in docs]
+            runs.append(time.perf_counter() - t0)
+        t_shai = sorted(runs)[1]
 
         # kubeseal: one invocation per Secret (what a shell loop over kubeseal does)
         t0 = time.perf_counter()
@@ -89,7 +94,10 @@ def main() -> int:
         assert len(opened) == 3
     n = args.count
     print(f"secrets sealed      : {n} (3 keys each, RSA-4096 certificate)")
-    print(f"shai (one process)  : {t_shai:8.3f} s  ({t_shai / n * 1000:7.2f} ms/secret)")
+    print(
+        f"shai (one process)  : {t_shai:8.3f} s  ({t_shai / n * 1000:7.2f} ms/secret; "
+        f"median of {', '.join(f'{r:.3f}' for r in runs)})"
+    )
     print(f"kubeseal --cert x{n}: {t_ks:8.3f} s  ({t_ks / n * 1000:7.2f} ms/secret)")
     ratio = t_ks / t_shai if t_shai else float("inf")
     print(f"ratio               : {ratio:8.1f}x  (target >= 50x: {'met' if ratio >= 50 else 'NOT met'})")
