@@ -9,7 +9,7 @@ Used on target hosts by the ``vectorweight.shai.model_file`` module and on the c
 What it does, in one pass over the bytes:
 
 * streams ``url`` into ``<dest>.part`` in ``chunk_size`` pieces, updating sha256 (and, for
-  Hugging Face non-LFS files, the git blob sha1) while the bytes go by;
+  Hugging Face non-LFS files, the git blob sha1) while the bytes go by - no second pass;
 * resumes from an existing ``.part`` with ``Range: bytes=N-`` (the bytes already on disk are
   re-hashed locally, never re-transferred); a server that ignores Range (200) restarts cleanly;
 * sends ``Authorization: Bearer <token>`` to the origin host only (dropped on a redirect to
@@ -28,7 +28,6 @@ __metaclass__ = type
 import hashlib
 import os
 import socket
-import threading
 import time
 
 from urllib.error import HTTPError, URLError
@@ -279,60 +278,6 @@ def _rehash_part(part, offset, sha, sha1):
             left -= len(block)
 
 
-class _PipelinedHash(object):
-    """Hash chunks on a second thread while the caller receives and writes the next ones.
-
-    hashlib and socket reads / file writes release the GIL, so on a multi-core host hashing
-    overlaps the transfer: the download costs max(transfer, hash) instead of their sum.
-    Buffers come from a small pool; when hashing lags, ``buffer()`` blocks (backpressure).
-    """
-
-    def __init__(self, hashers, chunk_size, depth=4):
-        try:
-            import queue
-        except ImportError:  # pragma: no cover
-            import Queue as queue  # noqa
-        self._hashers = [h for h in hashers if h is not None]
-        self._free = queue.Queue()
-        self._todo = queue.Queue()
-        for dummy in range(depth):
-            self._free.put(bytearray(chunk_size))
-        self._error = None
-        self._thread = threading.Thread(target=self._run, name="shai-download-hash")
-        self._thread.daemon = True
-        self._thread.start()
-
-    def _run(self):
-        while True:
-            item = self._todo.get()
-            if item is None:
-                return
-            buf, n = item
-            try:
-                view = memoryview(buf)[:n]
-                for h in self._hashers:
-                    h.update(view)
-                view.release()
-            except Exception as exc:  # pragma: no cover - hashlib does not fail on bytes
-                self._error = exc
-            self._free.put(buf)
-
-    def buffer(self):
-        return self._free.get()
-
-    def submit(self, buf, n):
-        self._todo.put((buf, n))
-
-    def release(self, buf):
-        self._free.put(buf)
-
-    def close(self):
-        self._todo.put(None)
-        self._thread.join()
-        if self._error is not None:  # pragma: no cover
-            raise self._error
-
-
 def _remove(path):
     try:
         os.unlink(path)
@@ -468,33 +413,33 @@ def _download(
         interrupted = None
         if resp is not None:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if offset else os.O_TRUNC), 0o600)
-            pipe = _PipelinedHash([sha, sha1], chunk_size)
             try:
+                # one pass: receive into a reused buffer, write, hash (serial hashing measured
+                # faster than a hashing thread here: benchmarks/model_file.py, ADR 0401)
+                buf = bytearray(chunk_size)
+                view = memoryview(buf)
                 if progress is not None:
                     progress(done, total)
                 while True:
-                    buf = pipe.buffer()
                     try:
                         n = resp.readinto(buf)
                     except (socket.timeout, ConnectionError, OSError) as exc:
-                        pipe.release(buf)
                         interrupted = exc
                         break
                     if not n:
-                        pipe.release(buf)
                         break
-                    view = memoryview(buf)
+                    chunk = view[:n]
                     written = 0
                     while written < n:
-                        written += os.write(fd, view[written:n])
-                    view.release()
-                    pipe.submit(buf, n)
+                        written += os.write(fd, chunk[written:])
+                    sha.update(chunk)
+                    if sha1 is not None:
+                        sha1.update(chunk)
                     done += n
                     transferred += n
                     if progress is not None:
                         progress(done, total)
             finally:
-                pipe.close()
                 os.close(fd)
                 resp.close()
         if interrupted is None and total is not None and done < total:
