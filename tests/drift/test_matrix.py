@@ -68,10 +68,8 @@ CASES = [
     Case(
         "edit-unit-file",
         "sed -i 's/^Nice=10/Nice=0/' /etc/systemd/system/shai-drift.service && systemctl daemon-reload",
-        [
-            ("drift_schedule", "Configure | Install the drift service unit", False),
-            ("drift_schedule", "Reload systemd", True),
-        ],
+        # the "Reload systemd" handler (daemon_reload only) reports ok in both modes
+        [("drift_schedule", "Configure | Install the drift service unit", False)],
         ["-Nice=0", "+Nice=10"],
     ),
     Case(
