@@ -65,7 +65,7 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - Runs where the kubeconfig lives; for the controller use C(delegate_to: localhost).
+  - "Runs where the kubeconfig lives; for the controller use C(delegate_to: localhost)."
 """
 
 EXAMPLES = r"""

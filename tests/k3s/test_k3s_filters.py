@@ -70,4 +70,9 @@ def test_sha256_malformed() -> None:
 
 def test_filter_map() -> None:
     names = set(k3s.FilterModule().filters())
-    assert names == {"k3s_version_parse", "k3s_version_compare", "k3s_version_from_output", "k3s_sha256_from_sums"}
+    assert names == {
+        "k3s_version_parse",
+        "k3s_version_compare",
+        "k3s_version_from_output",
+        "k3s_sha256_from_sums",
+    }

@@ -18,9 +18,14 @@ K3S_YAML: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Config",
     "clusters": [
-        {"name": "default", "cluster": {"server": "https://127.0.0.1:6443", "certificate-authority-data": "Q0E="}}
+        {
+            "name": "default",
+            "cluster": {"server": "https://127.0.0.1:6443", "certificate-authority-data": "Q0E="},
+        }
     ],
-    "users": [{"name": "default", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ"}}],
+    "users": [
+        {"name": "default", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ"}}
+    ],
     "contexts": [{"name": "default", "context": {"cluster": "default", "user": "default"}}],
     "current-context": "default",
 }
@@ -105,7 +110,12 @@ def _run(args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> dict[str, 
 
 def test_module_writes_0600_and_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dest = tmp_path / "kube" / "config"
-    args = {"dest": str(dest), "content": yaml.safe_dump(K3S_YAML), "name": "lab", "server": "https://10.213.0.2:6443"}
+    args = {
+        "dest": str(dest),
+        "content": yaml.safe_dump(K3S_YAML),
+        "name": "lab",
+        "server": "https://10.213.0.2:6443",
+    }
     res = _run(args, capsys)
     assert res["changed"] is True
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
@@ -121,7 +131,12 @@ def test_module_merges_and_fixes_mode(tmp_path: Path, capsys: pytest.CaptureFixt
     dest = tmp_path / "config"
     dest.write_text(yaml.safe_dump(OTHER))
     os.chmod(dest, 0o644)
-    args = {"dest": str(dest), "content": yaml.safe_dump(K3S_YAML), "name": "lab", "set_current_context": False}
+    args = {
+        "dest": str(dest),
+        "content": yaml.safe_dump(K3S_YAML),
+        "name": "lab",
+        "set_current_context": False,
+    }
     res = _run(args, capsys)
     assert res["changed"] is True
     assert res["contexts"] == ["work", "lab"]
@@ -136,7 +151,12 @@ def test_module_merges_and_fixes_mode(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_module_check_mode_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dest = tmp_path / "config"
-    args = {"dest": str(dest), "content": yaml.safe_dump(K3S_YAML), "name": "lab", "_ansible_check_mode": True}
+    args = {
+        "dest": str(dest),
+        "content": yaml.safe_dump(K3S_YAML),
+        "name": "lab",
+        "_ansible_check_mode": True,
+    }
     res = _run(args, capsys)
     assert res["changed"] is True
     assert not dest.exists()
