@@ -3,6 +3,7 @@
 ``FakeSystem`` is a test double for what needs root (mounts, links, processes); the real thing
 is exercised by tests/lab/test_lab_integration.py (``-m lab``).
 """
+# network-rule: homelab addresses appear here only to prove the lab refuses them.
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """The generated inventory: homelab group structure, lab addresses only."""
+# network-rule: homelab addresses appear here only to prove the lab refuses them.
 
 from __future__ import annotations
 

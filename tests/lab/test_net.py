@@ -1,4 +1,5 @@
 """Subnet derivation, allocation and the safety rules (pure; no root needed)."""
+# network-rule: homelab addresses appear here only to prove the lab refuses them.
 
 from __future__ import annotations
 
