@@ -142,7 +142,7 @@ def test_https_token_via_askpass_never_in_argv_or_errors(
     """
     from gitops_git_http import GitHttpServer
 
-    token = "glpat-SECRET-token-0123456789"
+    token = "glpat-SECRET-token-0123456789"  # shai-scan: allow (test token)
     subprocess.run(["git", "init", "--quiet", "--bare", str(tmp_path / "platform.git")], check=True)
     argvs: list[list[str]] = []
     real_run = subprocess.run
