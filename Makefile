@@ -47,6 +47,7 @@ lint: collection ## ansible-lint (production), yamllint, ruff, mypy, secret scan
 	$(RUN) ansible-lint --profile production --offline
 	scripts/doc-check.sh
 	$(RUN) antsibull-changelog lint
+	$(RUN) shai-secrets scan .
 
 .PHONY: sanity
 sanity: collection ## ansible-test sanity (offline pip bootstrap)

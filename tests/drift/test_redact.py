@@ -52,7 +52,8 @@ def test_redact_data_nested() -> None:
         ("Authorization: Bearer eyJhbGciOi.abc.def\n", "eyJhbGciOi"),
         ("url: https://user:pa55word@git.example/repo\n", "pa55word"),
         (
-            "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAB3Nza\nQQQ\n-----END OPENSSH PRIVATE KEY-----\n",  # shai-scan: allow
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAB3Nza\nQQQ\n"  # shai-scan: allow
+            "-----END OPENSSH PRIVATE KEY-----\n",
             "AAAAB3Nza",
         ),
     ],
