@@ -48,8 +48,8 @@ def test_fixture_serves_the_pinned_version(kube_apiserver: ControlPlane) -> None
     assert kube_apiserver.kubeconfig.is_file()
     assert oct(kube_apiserver.kubeconfig.stat().st_mode & 0o777) == "0o600"
     assert kube_apiserver.kubectl("get", "--raw=/readyz").stdout.strip() == "ok"
-    version = json.loads(kube_apiserver.kubectl("version", "-o", "json").stdout)
-    assert version["serverVersion"]["gitVersion"].startswith("v1.37.")
+    version = json.loads(kube_apiserver.kubectl("get", "--raw=/version").stdout)
+    assert version["gitVersion"].startswith("v1.37.")
 
 
 def test_namespace_gets_default_service_account_and_deletion_finalises(kube_apiserver: ControlPlane) -> None:
@@ -123,7 +123,7 @@ spec:
     with pytest.raises(subprocess.CalledProcessError) as err:
         kube_apiserver.apply(broken, dry_run=True)
     msg = err.value.stderr
-    assert 'Deployment.apps "broken" is invalid' in msg
+    assert 'The Deployment "broken" is invalid' in msg
     assert "spec.template.spec.containers: Required value" in msg
     assert "`selector` does not match template `labels`" in msg
 

@@ -114,7 +114,13 @@ class ControlPlane:
 
     def alive(self) -> dict[str, bool]:
         """Whether each process is still running."""
-        return {p.name: _pid_alive(p.pid, self.workdir) for p in self.processes}
+        return {p.name: self._running(p) for p in self.processes}
+
+    def _running(self, proc: ProcessInfo) -> bool:
+        popen = self._popen.get(proc.name)
+        if popen is not None:  # our child: poll() (its /proc cmdline is not ours until exec)
+            return popen.poll() is None
+        return _pid_alive(proc.pid, self.workdir)
 
     def logs(self, lines: int = 25) -> str:
         """Tails of every process log, for readable failures."""
@@ -357,7 +363,7 @@ def _wait_http(
     last = "no answer yet"
     while True:
         for p in cp.processes:
-            if not _pid_alive(p.pid, cp.workdir):
+            if not cp._running(p):
                 raise KubeHarnessError(f"{p.name} exited while waiting for {what} ({url}).\n{cp.logs()}")
         try:
             with urllib.request.urlopen(url, context=ctx, timeout=5) as resp:
@@ -476,6 +482,7 @@ def start_control_plane(
                 f"--etcd-servers={etcd_url}",
                 "--bind-address=127.0.0.1",
                 "--advertise-address=127.0.0.1",
+                "--endpoint-reconciler-type=none",  # loopback cannot be a `kubernetes` Service endpoint
                 f"--secure-port={api_port}",
                 f"--cert-dir={wd / 'pki'}",
                 f"--tls-cert-file={pki.serving_cert}",

@@ -360,6 +360,10 @@ func (srv *server) apiserverArgs(etcdServers string) ([]string, error) {
 		"--profiling=false",
 		"--storage-backend=etcd3",
 	}
+	if ip := net.ParseIP(srv.nodeIP); ip != nil && ip.IsLoopback() {
+		// A loopback address cannot be an endpoint of the `kubernetes` Service (tests only).
+		args = append(args, "--endpoint-reconciler-type=none")
+	}
 	if srv.s.Bool("secrets-encryption") {
 		p, err := srv.encryptionConfig()
 		if err != nil {
