@@ -23,6 +23,11 @@ STAMPS=$CACHE/stamps
 LOGS=$CACHE/build
 # The k3s version string the test double reports and is published under (matches the kube pin).
 K3S_DOUBLE_VERSION=v1.37.2+k3s1
+KUBE_VERSION=v1.37.2   # must match k8s.io/kubernetes in tools/kube/go.mod
+# Version stamping as Kubernetes' own build does (otherwise /version says v0.0.0-master).
+KUBE_LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION \
+-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37 \
+-X k8s.io/component-base/version.gitTreeState=clean"
 OLLAMA_VERSION=0.17.4
 FORCE=0
 
@@ -101,18 +106,18 @@ install_bins() { # staging_dir binaries...
 build_kube() {
   local dir=$TOOLS_DIR/kube flags="-trimpath -ldflags=-s -w CGO_ENABLED=0"
   local bins=(kube-apiserver etcd kube-controller-manager k3s)
-  local hash; hash=$(input_hash "$dir" "$flags" "$K3S_DOUBLE_VERSION")
+  local hash; hash=$(input_hash "$dir" "$flags" "$K3S_DOUBLE_VERSION" "$KUBE_LDFLAGS")
   if up_to_date kube "$hash" "${bins[@]}"; then log "kube: cached ($(sed -n 2p "$STAMPS/kube"))"; return; fi
   local stage; stage=$(mktemp -d "$LOGS/kube.XXXXXX")
   # The commands share almost every package, so the compile cache is paid once; identical flags
   # keep it shared. CGO_ENABLED=0 gives static binaries that run on the lab's Debian 12 hosts.
   # The upstream components are installed before the k3s double is built, so a problem in the
   # double never withholds the harness binaries.
-  run_build kube-components "" env -C "$dir" CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" \
+  run_build kube-components "" env -C "$dir" CGO_ENABLED=0 go build -trimpath -ldflags "$KUBE_LDFLAGS" \
     -o "$stage/" ./cmd/kube-apiserver ./cmd/etcd ./cmd/kube-controller-manager
   install_bins "$stage" kube-apiserver etcd kube-controller-manager
   run_build kube "$hash" env -C "$dir" CGO_ENABLED=0 go build -trimpath \
-    -ldflags "-s -w -X main.k3sVersion=$K3S_DOUBLE_VERSION" -o "$stage/" ./cmd/k3s
+    -ldflags "$KUBE_LDFLAGS -X main.k3sVersion=$K3S_DOUBLE_VERSION" -o "$stage/" ./cmd/k3s
   install_bins "$stage" k3s
   local total=$(( $(cat "$LOGS/kube-components.seconds") + $(cat "$LOGS/kube.seconds") ))
   echo "$total" >"$LOGS/kube.seconds"
