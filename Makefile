@@ -30,7 +30,8 @@ tools: bootstrap ## build the real peers (kubeseal, sealed-secrets controller, O
 	tools/build.sh
 
 .PHONY: lab
-lab: collection tools ## THE MAIN JOB: bring up the local lab and run site.yml against it
+lab: collection ## THE MAIN JOB: bring up the local lab and run site.yml against it
+	scripts/lab-artifacts.sh
 	$(RUN) shai lab up
 	$(RUN) shai lab run-site
 

@@ -141,9 +141,12 @@ build_sealed_secrets() {
 }
 
 ensure_ollama_deps() {
-  # llama.cpp's json-schema-to-grammar needs nlohmann/json_fwd.hpp; cgo needs a C++ compiler.
+  # Go module zips leave out vendor/ directories, so llama.cpp's vendored headers are missing
+  # from the module cache: nlohmann/json (Debian nlohmann-json3-dev), stb/stb_image.h (Debian
+  # libstb-dev) and miniaudio/miniaudio.h (see ollama_vendor_headers). cgo needs a C++ compiler.
   local missing=()
   [ -f /usr/include/nlohmann/json_fwd.hpp ] || missing+=(nlohmann-json3-dev)
+  [ -f /usr/include/stb/stb_image.h ] || missing+=(libstb-dev)
   command -v g++ >/dev/null || missing+=(g++)
   [ ${#missing[@]} = 0 ] && return
   [ "$(id -u)" = 0 ] || die "ollama needs Debian packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})"
@@ -161,13 +164,33 @@ ensure_ollama_deps() {
   die "apt-get install ${missing[*]} failed; log: $LOGS/ollama-apt.log"
 }
 
+# miniaudio.h (a single-header library vendored by llama.cpp) is not packaged by Debian 12; the
+# PyPI sdist of `miniaudio` (pinned) carries the header. Prints the include dir holding miniaudio/.
+MINIAUDIO_SDIST=miniaudio==1.71
+ollama_vendor_headers() {
+  local inc=$CACHE/build/ollama-include
+  if [ ! -f "$inc/miniaudio/miniaudio.h" ]; then
+    local tmp py; tmp=$(mktemp -d)
+    py=$("$TOOLS_DIR/../scripts/python312.sh")
+    "$py" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+      "$MINIAUDIO_SDIST" -d "$tmp" >&2 || die "could not download the $MINIAUDIO_SDIST sdist from PyPI"
+    mkdir -p "$inc/miniaudio"
+    tar -xzf "$tmp"/miniaudio-*.tar.gz -C "$tmp"
+    cp "$tmp"/miniaudio-*/miniaudio/miniaudio.h "$inc/miniaudio/miniaudio.h.tmp"
+    mv "$inc/miniaudio/miniaudio.h.tmp" "$inc/miniaudio/miniaudio.h"
+    rm -rf "$tmp"
+  fi
+  echo "$inc"
+}
+
 build_ollama() {
-  local dir=$TOOLS_DIR/ollama flags="-trimpath -ldflags=-s -w CGO_ENABLED=1 cpu"
+  local dir=$TOOLS_DIR/ollama flags="-trimpath -ldflags=-s -w CGO_ENABLED=1 cpu $MINIAUDIO_SDIST"
   local hash; hash=$(input_hash "$dir" "$flags" "$OLLAMA_VERSION")
   if up_to_date ollama "$hash" ollama; then log "ollama: cached ($(sed -n 2p "$STAMPS/ollama"))"; return; fi
   ensure_ollama_deps
+  local inc; inc=$(ollama_vendor_headers)
   local stage; stage=$(mktemp -d "$LOGS/ollama.XXXXXX")
-  run_build ollama "$hash" env -C "$dir" CGO_ENABLED=1 go build -trimpath \
+  run_build ollama "$hash" env -C "$dir" CGO_ENABLED=1 CGO_CPPFLAGS="-I$inc" go build -trimpath \
     -ldflags "-s -w -X github.com/ollama/ollama/version.Version=$OLLAMA_VERSION" -o "$stage/ollama" \
     github.com/ollama/ollama
   install_bins "$stage" ollama
