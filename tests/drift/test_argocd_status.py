@@ -20,7 +20,7 @@ from .conftest import ROOT, VENV_BIN
 
 pytestmark = pytest.mark.kube
 
-CRD = Path("/work/shared/crds/argo-cd/argoproj.io_applications.yaml")
+CRD = Path(__file__).resolve().parents[2] / "gitops" / "crds" / "argoproj.io_applications.yaml"
 
 
 def _app(name: str, namespace: str, sync: str, health: str) -> dict[str, Any]:
@@ -40,7 +40,11 @@ def _app(name: str, namespace: str, sync: str, health: str) -> dict[str, Any]:
         "status": {
             "sync": {"status": sync, "revision": "0123abc"},
             "health": {"status": health},
-            "operationState": {"phase": "Succeeded"},
+            "operationState": {
+                "phase": "Succeeded",
+                "startedAt": "2026-11-29T00:00:00Z",
+                "operation": {"sync": {"revision": "0123abc"}},
+            },
         },
     }
 
@@ -51,7 +55,7 @@ def argocd_namespace(kube_apiserver: Any) -> str:
         pytest.skip(f"{CRD} missing")
     kube_apiserver.apply(CRD)
     kube_apiserver.kubectl(
-        "wait", "--for=condition=Established", "crd/applications.argoproj.io", "--timeout=60s"
+        "wait", "--for=condition=Established", "crd/applications.argoproj.io", "--timeout=180s"
     )
     ns = f"drift-{uuid.uuid4().hex[:6]}"
     kube_apiserver.create_namespace(ns)

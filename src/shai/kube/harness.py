@@ -54,6 +54,13 @@ SERVICE_CIDR = "10.0.0.0/24"
 STATE_FILE = "state.json"
 
 
+class KubectlError(subprocess.CalledProcessError):
+    """A failed kubectl call whose message carries kubectl's own stderr (readable test failures)."""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}\nkubectl stderr:\n{(self.stderr or '').strip()}"
+
+
 class KubeHarnessError(RuntimeError):
     """The control plane could not be started or reached; the message carries log tails."""
 
@@ -162,7 +169,7 @@ class ControlPlane:
         argv = [str(tools.kubectl()), "--kubeconfig", str(self.kubeconfig), *args]
         res = subprocess.run(argv, input=data, capture_output=True, text=True, timeout=timeout, check=False)
         if check and res.returncode != 0:
-            raise subprocess.CalledProcessError(res.returncode, argv, res.stdout, res.stderr)
+            raise KubectlError(res.returncode, argv, res.stdout, res.stderr)
         return res
 
     def apply(self, *paths: str | Path, dry_run: bool = False, field_manager: str = "shai-test") -> str:
