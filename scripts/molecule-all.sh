@@ -3,7 +3,7 @@
 # on real lab hosts (`shai lab`), and print a summary with times. Fails if any scenario fails.
 # Usage: scripts/molecule-all.sh [SCENARIO...]   (default: all of them, sorted)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 
 export PATH="$root/.venv/bin:$PATH"

@@ -37,12 +37,18 @@ trap 'rm -rf "$work"' EXIT
 dest=$work/ansible_collections/vectorweight/shai
 mkdir -p "$dest"
 # tracked + untracked-but-not-ignored files, as they are in the working tree
+# Only the collection's own content: the Python package (src/), the pytest suites (tests/),
+# benchmarks and helper scripts are not Ansible content; ruff, mypy and shellcheck gate them.
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  [[ -e "$f" ]] && printf '%s\0' "$f"
+  case "$f" in
+    src/*|tests/*|benchmarks/*|scripts/*.py) continue ;;
+  esac
+  if [[ -e "$f" ]]; then printf '%s\0' "$f"; fi
 done | rsync -a --from0 --files-from=- ./ "$dest/"
 
 cd "$dest"
-git init -q && git add -A >/dev/null 2>&1 || true
+git init -q
+git add -A >/dev/null 2>&1 || true
 export PATH=$ROOT/.venv/bin:$PATH
 tests=${SANITY_TESTS:-}
 args=(sanity --python 3.12 --requirements --color no)

@@ -214,8 +214,9 @@ publish_k3s_mirror() {
     tar -C "$t" -cf - README.shai-test-double | zstd -q -o "$dest/k3s-airgap-images-amd64.tar.zst"
     rm -rf "$t"
   fi
-  (cd "$dest" && sha256sum k3s $(ls k3s-airgap-images-amd64.tar.zst 2>/dev/null) >sha256sum-amd64.txt.tmp \
-    && mv -f sha256sum-amd64.txt.tmp sha256sum-amd64.txt)
+  local files=(k3s)
+  [ -f "$dest/k3s-airgap-images-amd64.tar.zst" ] && files+=(k3s-airgap-images-amd64.tar.zst)
+  (cd "$dest" && sha256sum "${files[@]}" >sha256sum-amd64.txt.tmp && mv -f sha256sum-amd64.txt.tmp sha256sum-amd64.txt)
   log "published k3s test double to $dest"
 }
 

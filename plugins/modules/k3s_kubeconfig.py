@@ -62,6 +62,7 @@ attributes:
     support: full
     description: Shows the before and after kubeconfig, secrets redacted.
   platform:
+    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 notes:
@@ -153,7 +154,7 @@ def main():
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
 
-    dest = os.path.expanduser(module.params["dest"])
+    dest = module.params["dest"]  # type=path: already user- and variable-expanded
     name = module.params["name"]
     existing = None
     mode_ok = True

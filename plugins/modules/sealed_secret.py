@@ -317,8 +317,8 @@ def main():
         exists = os.path.exists(dest)
         if exists and not module.check_mode:
             os.unlink(dest)
-        module.exit_json(changed=exists, dest=dest, diff={"before_header": dest, "after_header": dest,
-                                                           "before": "present\n" if exists else "", "after": ""})
+        diff = {"before_header": dest, "after_header": dest, "before": "present\n" if exists else "", "after": ""}
+        module.exit_json(changed=exists, dest=dest, diff=diff)
 
     data = {}
     for k, v in (p["data"] or {}).items():

@@ -563,7 +563,10 @@ def write_host_files(merged: Path, host: HostState, state: LabState, subnet: ipa
             put(f"/usr/local/share/ca-certificates/shai-lab/shai-lab-{i}.crt", cert)
         if extra:
             put("/etc/ssl/certs/ca-certificates.crt", guest_bundle + "".join(extra))
-    no_proxy = f"localhost,127.0.0.1,{subnet},{','.join(h.address for h in state.hosts)}"
+    # Python's urllib (Ansible's get_url/uri) ignores CIDR entries in no_proxy, so the gateway
+    # (the lab mirror, the git fixtures) and every host are listed by address as well.
+    direct = [state.gateway, *(h.address for h in state.hosts)]
+    no_proxy = f"localhost,127.0.0.1,{subnet},{','.join(direct)}"
     put(
         "/etc/environment",
         f"http_proxy={state.proxy_url}\nhttps_proxy={state.proxy_url}\nHTTP_PROXY={state.proxy_url}\n"
