@@ -248,6 +248,18 @@ def test_manifests_are_applied_and_reapplied_on_change(k3s_server: K3sServer) ->
         return res.stdout.strip() if res.returncode == 0 else ""
 
     _wait(lambda: generation() == "1", 60, "manifest applied", k3s_server.log)
+
+    # Manifest files are applied one after another: the HelmChart may land a moment later.
+    def chart_exists() -> bool:
+        res = k3s_server.kubectl("-n", "kube-system", "get", "helmchart", "demo", check=False)
+        return res.returncode == 0
+
+    _wait(
+        chart_exists,
+        60,
+        "HelmChart manifest applied",
+        k3s_server.log,
+    )
     chart = json.loads(
         k3s_server.kubectl("-n", "kube-system", "get", "helmchart", "demo", "-o", "json").stdout
     )
