@@ -11,6 +11,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_FORCE_COLOR := false
 export PY_COLORS := 0
+# Shared test data (sealed-secrets vectors, upstream CRDs) lives beside the checkout in shared/.
+SHARED ?= $(firstword $(wildcard $(CURDIR)/../shared /work/shared))
+ifneq ($(SHARED),)
+export SHAI_SHARED_TESTDATA ?= $(SHARED)/testdata
+export SHAI_SHARED_CRDS ?= $(SHARED)/crds
+endif
 
 .PHONY: help
 help: ## list targets
