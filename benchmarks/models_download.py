@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--files", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="shai-bench-models-"))
     try:
@@ -73,24 +75,51 @@ def main() -> None:
             env = dict(os.environ, HF_ENDPOINT=hub.endpoint, HF_HUB_DISABLE_XET="1", HF_HOME=str(tmp / "hf"))
             env.pop("HF_TOKEN", None)
             urls = [f"{hub.endpoint}/bench/repo/resolve/{r.commit}/{name}" for name in sorted(r.files)]
-            curl_dir = tmp / "curl"
-            curl_dir.mkdir()
-            cmd = ["curl", "-sS", "-f", "-L"]
-            for u in urls:
-                cmd += ["-o", str(curl_dir / u.rsplit("/", 1)[1]), u]
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True)
-            t_curl = time.perf_counter() - t0
-            shutil.rmtree(curl_dir)
+
+            def run_curl(parallel: bool) -> float:
+                curl_dir = tmp / "curl"
+                curl_dir.mkdir()
+                cmd = ["curl", "-sS", "-f", "-L"] + (["--parallel"] if parallel else [])
+                for u in urls:
+                    cmd += ["-o", str(curl_dir / u.rsplit("/", 1)[1]), u]
+                os.sync()
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True)
+                took = time.perf_counter() - t0
+                shutil.rmtree(curl_dir)
+                return took
+
+            def run_shai() -> tuple[float, float]:
+                os.sync()
+                t0 = time.perf_counter()
+                res = _shai(env, dest)
+                took = time.perf_counter() - t0
+                if res.returncode != 0:
+                    raise SystemExit(f"download-hf failed: {res.stdout}{res.stderr}")
+                inner = float(json.loads(res.stdout[res.stdout.index("{") :])["elapsed_s"])
+                shutil.rmtree(dest)
+                return took, inner
 
             dest = tmp / "shai"
-            t0 = time.perf_counter()
-            res = _shai(env, dest)
-            t_shai = time.perf_counter() - t0
-            if res.returncode != 0:
-                raise SystemExit(f"download-hf failed: {res.stdout}{res.stderr}")
-            t_inner = json.loads(res.stdout[res.stdout.index("{") :])["elapsed_s"]
-            shutil.rmtree(dest)
+            curl_t: list[float] = []
+            curlp_t: list[float] = []
+            shai_t: list[float] = []
+            inner_t: list[float] = []
+            # alternate the order every round and flush dirty pages before each run: whoever
+            # writes second otherwise pays for the first one's write-back
+            for rnd in range(args.rounds):
+                order = ["curl", "shai", "curlp"] if rnd % 2 == 0 else ["shai", "curlp", "curl"]
+                for what in order:
+                    if what == "curl":
+                        curl_t.append(run_curl(False))
+                    elif what == "curlp":
+                        curlp_t.append(run_curl(True))
+                    else:
+                        took, inner = run_shai()
+                        shai_t.append(took)
+                        inner_t.append(inner)
+            t_curl, t_curlp = statistics.median(curl_t), statistics.median(curlp_t)
+            t_shai, t_inner = statistics.median(shai_t), statistics.median(inner_t)
 
             # interruption at 50 %
             for name, f in r.files.items():
@@ -107,11 +136,14 @@ def main() -> None:
             resent = hub.bytes_sent("/cdn/") - sent0
         missing = total - on_disk
         print(f"repo: {args.files} LFS files + config.json, {mib:.0f} MiB, Hub test double on loopback")
+        print(f"medians of {args.rounds} rounds, order alternated, page cache flushed (sync) before each run")
         print(f"curl (sequential, -L)             : {mib / t_curl:8.1f} MiB/s  ({t_curl:.2f} s)")
+        print(f"curl --parallel                   : {mib / t_curlp:8.1f} MiB/s  ({t_curlp:.2f} s)")
         print(f"shai-models download-hf (+sha256) : {mib / t_shai:8.1f} MiB/s  ({t_shai:.2f} s incl. start)")
         print(f"  of which API + transfer + sha256: {mib / t_inner:8.1f} MiB/s  ({t_inner:.2f} s)")
         print(f"ratio shai / curl                 : {t_curl / t_shai:8.2f}  (target >= 0.90)")
         print(f"ratio without interpreter start-up: {t_curl / t_inner:8.2f}")
+        print(f"ratio shai / curl --parallel      : {t_curlp / t_shai:8.2f}")
         kept, miss = on_disk / (1 << 20), missing / (1 << 20)
         print(f"interrupted at 50 %: {kept:.1f} MiB kept on disk, {miss:.1f} MiB missing")
         print(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -231,6 +232,61 @@ def _load(inventory: Path, manifest: Path | None) -> dict[str, Any]:
         return mf.load(_manifest_path(inventory, manifest), _OPTS["allow_unpinned"])
     except mf.ManifestError as exc:
         raise _fail(str(exc)) from None
+
+
+@app.command()
+def pin(
+    inventory: Path = InventoryOpt,
+    manifest: Path | None = ManifestOpt,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be pinned; write nothing."),
+    token: str | None = typer.Option(None, "--token", help="HF token (default: $HF_TOKEN, then the vault)."),
+    endpoint: str | None = typer.Option(
+        None, "--endpoint", envvar="HF_ENDPOINT", help="Hub or mirror URL (default: the manifest's)."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Pin every hf.revision that names a branch or tag to the commit it points at now.
+
+    Only those scalars change in the file (comments and layout stay); all revisions are resolved
+    before anything is written, and nothing is written if one fails.
+    """
+    from shai.models import pin as pinmod
+
+    path = _manifest_path(inventory, manifest)
+    try:
+        tok = hub.hf_token(token)
+    except Exception as exc:
+        raise _fail(f"cannot read the HF token from the vault: {exc}") from None
+    ep = endpoint
+    if ep is None:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            configured = (raw.get("shai_models") or {}).get("hf_endpoint")
+        except (OSError, yaml.YAMLError, AttributeError):
+            configured = None
+        if isinstance(configured, str) and "{{" not in configured:
+            ep = configured
+
+    def _resolve(repo: str, revision: str, repo_type: str) -> str:
+        return hub.resolve_commit(repo, revision, tok, ep, repo_type)
+
+    try:
+        pins = pinmod.pin_file(path, _resolve, dry_run=dry_run)
+    except pinmod.PinError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out.print_json(
+            json.dumps({"manifest": str(path), "dry_run": dry_run, "pins": [p.as_dict() for p in pins]})
+        )
+        return
+    verb = "would pin" if dry_run else "pinned"
+    table = Table(title=f"{path}{' (dry run: nothing written)' if dry_run else ''}")
+    for col in ("entry", "repo", "revision", "commit", "status"):
+        table.add_column(col)
+    for p in pins:
+        status = "already a commit" if p.status == "pinned" else verb
+        table.add_row(p.entry, p.repo, p.revision, p.commit or "", status)
+    out.print(table)
 
 
 @app.command("list")

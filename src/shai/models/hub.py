@@ -111,6 +111,24 @@ def _endpoint(endpoint: str | None) -> str:
     return str(dl.hf_endpoint(endpoint))
 
 
+def resolve_commit(
+    repo: str,
+    revision: str = "main",
+    token: str | None = None,
+    endpoint: str | None = None,
+    repo_type: str = "model",
+) -> str:
+    """The commit ``revision`` (branch, tag or commit) of ``repo`` points at now."""
+    from huggingface_hub import HfApi
+
+    api = HfApi(endpoint=_endpoint(endpoint), token=token or False)
+    try:
+        info = api.repo_info(repo, revision=revision, repo_type=repo_type, token=token or False)
+    except Exception as exc:
+        raise _hub_error(exc, repo, revision, token) from None
+    return str(info.sha)
+
+
 def remote_files(
     repo: str,
     revision: str = "main",
