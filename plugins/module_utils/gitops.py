@@ -195,6 +195,9 @@ def _environment(template_dir=None):
     env.filters["quote"] = lambda data: json.dumps(str(data))
     env.tests["ip_address"] = _is_ip
     env.filters["host_cidr"] = _host_cidr
+    env.filters["net_cidr"] = _net_cidr
+    env.filters["ip_block"] = lambda cidr: {"ipBlock": {"cidr": cidr}}
+    env.filters["tcp_ports"] = lambda ports: json.dumps([{"protocol": "TCP", "port": int(p)} for p in ports])
     return env
 
 
@@ -216,6 +219,20 @@ def _is_ip(value):
 def _host_cidr(value):
     addr = ipaddress.ip_address(str(value))
     return "%s/%d" % (addr, addr.max_prefixlen)
+
+
+def _net_cidr(value):
+    """An address (-> /32 or /128) or a network in CIDR notation, normalised; anything else is an
+    error naming the value (NetworkPolicy ipBlocks take no host names)."""
+    text = str(value).strip()
+    try:
+        if "/" in text:
+            return str(ipaddress.ip_network(text, strict=False))
+        return _host_cidr(text)
+    except ValueError:
+        raise jinja2.TemplateRuntimeError(
+            "%r is not an IP address or CIDR (NetworkPolicy ipBlocks need addresses, not host names)" % text
+        )
 
 
 def resolve_values(values, max_passes=5):
@@ -711,6 +728,7 @@ def policy_findings(objects):
     namespaces = {}
     quotas = set()
     limitranges = set()
+    default_deny = set()
     apps = []
     for rel, doc in objects:
         if not isinstance(doc, dict):
@@ -726,6 +744,8 @@ def policy_findings(objects):
             quotas.add(ns)
         elif kind == "LimitRange":
             limitranges.add(ns)
+        elif kind == "NetworkPolicy" and _is_default_deny(doc):
+            default_deny.add(ns)
         elif kind == "Secret":
             if doc.get("data") or doc.get("stringData"):
                 findings.append(
@@ -757,9 +777,24 @@ def policy_findings(objects):
             findings.append(Finding(rel, "Namespace %s" % name, "", "namespace has no ResourceQuota", "namespace-quota"))
         if name not in limitranges:
             findings.append(Finding(rel, "Namespace %s" % name, "", "namespace has no LimitRange", "namespace-limitrange"))
+        if name not in default_deny:
+            findings.append(Finding(rel, "Namespace %s" % name, "",
+                                    "namespace %s has no default-deny NetworkPolicy (podSelector {}, policyTypes "
+                                    "[Ingress, Egress], no rules)" % name, "namespace-default-deny"))
     findings.extend(_application_findings(objects, apps, namespaces))
     findings.extend(_secret_ref_findings(objects))
     return findings
+
+
+def _is_default_deny(doc):
+    """A NetworkPolicy that selects every pod and isolates both directions without allowing
+    anything: the base the namespace's allow-policies add to."""
+    spec = doc.get("spec") or {}
+    selector = spec.get("podSelector")
+    if not isinstance(selector, dict) or any(selector.get(k) for k in ("matchLabels", "matchExpressions")):
+        return False
+    types = set(spec.get("policyTypes") or [])
+    return {"Ingress", "Egress"} <= types and not spec.get("ingress") and not spec.get("egress")
 
 
 def _secret_refs(container):

@@ -193,21 +193,160 @@ def test_litellm_gpu_primary_cpu_fallback_as_separate_groups(rendered: dict[str,
     assert env["RAG_EMBEDDING_ENGINE"] == "openai" and env["ENABLE_OLLAMA_API"] == "false"
 
 
+def _policies(files: dict[str, bytes]) -> dict[str, dict[str, dict]]:
+    out: dict[str, dict[str, dict]] = {}
+    for _p, doc in _docs(files, "platform/network-policies/"):
+        out.setdefault(doc["metadata"]["namespace"], {})[doc["metadata"]["name"]] = doc["spec"]
+    return out
+
+
+def _egress_blocks(spec: dict) -> list[tuple[str, tuple[int, ...]]]:
+    return [
+        (peer["ipBlock"]["cidr"], tuple(sorted(p["port"] for p in rule.get("ports", []))))
+        for rule in spec.get("egress", [])
+        for peer in rule.get("to", [])
+        if "ipBlock" in peer
+    ]
+
+
+PUBLIC_EXCEPT = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"]
+
+
 def test_network_policies_lan_egress_only_to_gpu_host(rendered: dict[str, bytes]) -> None:
+    """ai-services / gpu-workloads reach the LAN ONLY at the GPU workstation on 11434/8188; no
+    namespace reaches the GPU host on another port; every other address is the inventory's."""
+    policies = _policies(rendered)
     for ns in ("ai-services", "gpu-workloads"):
-        deny = _find(rendered, "NetworkPolicy", "default-deny", ns)["spec"]
-        assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-        gpu = _find(rendered, "NetworkPolicy", "allow-gpu-workstation", ns)["spec"]["egress"][0]
+        assert policies[ns]["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+        gpu = policies[ns]["allow-gpu-workstation"]["egress"][0]
         assert gpu["to"] == [{"ipBlock": {"cidr": "10.213.250.20/32"}}]
         assert sorted(p["port"] for p in gpu["ports"]) == [8188, 11434]
-    for _p, doc in _docs(rendered):
-        if doc["kind"] != "NetworkPolicy":
-            continue
-        for rule in doc["spec"].get("egress", []):
-            for peer in rule.get("to", []):
-                block = peer.get("ipBlock")
-                if block and block["cidr"] not in ("10.213.250.20/32",):
-                    assert block["cidr"] == "0.0.0.0/0" and "10.0.0.0/8" in block["except"], doc["metadata"]
+        blocks = {b for spec in policies[ns].values() for b in _egress_blocks(spec)}
+        assert blocks <= {("10.213.250.20/32", (8188, 11434)), ("0.0.0.0/0", (443,))}, blocks
+    allowed = {
+        ("10.213.250.20/32", (8188, 11434)),  # GPU workstation (shai_gpu_host)
+        ("10.213.250.10/32", (6443,)),  # API server (gitops_kube_api_cidrs, k3s_api_port)
+        ("10.43.0.1/32", (443,)),  # the kubernetes Service
+        ("10.213.250.10/32", (9100, 10250)),  # node-exporter, kubelet (monitoring)
+        ("10.213.250.10/32", (22, 9418)),  # the bootstrap git server (argocd)
+        ("10.213.250.10/32", (443,)),  # Traefik hostPort (gitops_ingress_address)
+    }
+    for ns, specs in policies.items():
+        for name, spec in specs.items():
+            for rule in spec.get("egress", []):
+                for peer in rule.get("to", []):
+                    block = peer.get("ipBlock")
+                    if not block:
+                        continue
+                    key = (block["cidr"], tuple(sorted(p["port"] for p in rule.get("ports", []))))
+                    if block["cidr"] == "0.0.0.0/0":
+                        assert block["except"] == PUBLIC_EXCEPT, (ns, name)
+                        assert rule.get("ports"), (ns, name)
+                    else:
+                        assert key in allowed, (ns, name, key)
+
+
+def test_every_declared_namespace_is_default_deny(rendered: dict[str, bytes], values: dict) -> None:
+    policies = _policies(rendered)
+    declared = set(values["gitops_namespaces"])  # type: ignore[arg-type]
+    assert declared == set(policies)
+    assert {"argocd", "cert-manager", "kyverno", "linkerd", "longhorn-system", "traefik"} <= declared
+    for ns in declared:
+        assert policies[ns]["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, ns
+        dns = policies[ns]["allow-dns"]["egress"][0]
+        assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}, ns
+        assert ns == "monitoring" or "allow-from-monitoring" in policies[ns], ns  # Prometheus scraping
+    controllers = {"argocd", "cert-manager", "kyverno", "longhorn-system", "linkerd", "linkerd-viz", "monitoring"}
+    controllers |= {"traefik", "arc-systems", "arc-runners", "gitlab-runners", "gitlab"}
+    assert {ns for ns in declared if "allow-kube-api" in policies[ns]} == controllers
+    api = policies["argocd"]["allow-kube-api"]["egress"]
+    assert api[0] == {
+        "to": [{"ipBlock": {"cidr": "10.213.250.10/32"}}],
+        "ports": [{"protocol": "TCP", "port": 6443}],
+    }
+
+
+def test_namespace_allows_are_rendered_on_both_sides(rendered: dict[str, bytes]) -> None:
+    policies = _policies(rendered)
+    # n8n -> LiteLLM: egress in automation, ingress (litellm pods, port 4000) in ai-services.
+    out = policies["automation"]["allow-to-ai-services-litellm"]["egress"][0]
+    assert out["to"][0]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "litellm"}}
+    assert out["ports"] == [{"protocol": "TCP", "port": 4000}]
+    inbound = policies["ai-services"]["allow-from-automation-to-litellm"]
+    assert inbound["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "litellm"}}
+    # Traefik reaches every UI namespace; those accept it.
+    for ns in ("argocd", "ai-services", "automation", "monitoring", "longhorn-system", "linkerd-viz", "gitlab"):
+        assert f"allow-to-{ns}" in policies["traefik"], ns
+        assert "allow-from-traefik" in policies[ns], ns
+    assert [p["port"] for p in policies["traefik"]["allow-from-world"]["ingress"][0]["ports"]] == [8000, 8443]
+    # Meshed namespaces: to the Linkerd control plane ports, tap/metrics from linkerd-viz.
+    for ns in ("ai-services", "gpu-workloads"):
+        ports = [p["port"] for p in policies[ns]["allow-to-linkerd"]["egress"][0]["ports"]]
+        assert ports == [8080, 8086, 8090]
+        assert f"allow-from-{ns}" in policies["linkerd"]
+        assert "allow-from-linkerd-viz" in policies[ns]
+    # ArgoCD: the bootstrap git server (inventory address) and GitLab in-cluster.
+    git = policies["argocd"]["allow-git-repository"]["egress"][0]
+    assert git["to"] == [{"ipBlock": {"cidr": "10.213.250.10/32"}}]
+    assert "allow-to-gitlab" in policies["argocd"] and "allow-from-argocd" in policies["gitlab"]
+    # Webhook namespaces accept the API server (the nodes).
+    for ns in ("cert-manager", "kyverno", "linkerd", "longhorn-system", "monitoring"):
+        assert policies[ns]["allow-from-nodes"]["ingress"][0]["from"] == [
+            {"ipBlock": {"cidr": "10.213.250.10/32"}}
+        ]
+
+
+def test_network_addresses_come_from_the_inventory(layout: core.Layout, values: dict) -> None:
+    other = core.load_values(
+        layout,
+        {
+            **values,
+            "gitops_kube_api_cidrs": ["10.99.0.0/29"],
+            "gitops_node_cidrs": ["10.99.1.0/24", "10.99.2.7"],
+        },
+    )
+    policies = _policies(core.render(layout, other))
+    assert policies["kyverno"]["allow-kube-api"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "10.99.0.0/29"}}]
+    assert policies["kyverno"]["allow-from-nodes"]["ingress"][0]["from"] == [
+        {"ipBlock": {"cidr": "10.99.1.0/24"}},
+        {"ipBlock": {"cidr": "10.99.2.7/32"}},
+    ]
+    bad = core.load_values(layout, {**values, "gitops_node_cidrs": ["homelab.lan"]})
+    with pytest.raises(core.GitopsError, match=r"network-policies.*'homelab.lan' is not an IP address or CIDR"):
+        core.render(layout, bad)
+
+
+def test_linkerd_trust_roots_from_cert_manager(rendered: dict[str, bytes]) -> None:
+    anchor = _find(rendered, "Certificate", "linkerd-trust-anchor", "linkerd")["spec"]
+    assert anchor["isCA"] is True and anchor["secretName"] == "linkerd-trust-anchor"
+    assert anchor["issuerRef"] == {"name": "linkerd-trust-root", "kind": "Issuer", "group": "cert-manager.io"}
+    assert _find(rendered, "Issuer", "linkerd-trust-root", "linkerd")["spec"] == {"selfSigned": {}}
+    assert _find(rendered, "Issuer", "linkerd-trust-anchor", "linkerd")["spec"] == {
+        "ca": {"secretName": "linkerd-trust-anchor"}
+    }
+    issuer = _find(rendered, "Certificate", "linkerd-identity-issuer", "linkerd")["spec"]
+    assert issuer["isCA"] is True and issuer["secretName"] == "linkerd-identity-issuer"
+    assert issuer["privateKey"] == {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"}
+    assert issuer["issuerRef"]["name"] == "linkerd-trust-anchor"
+    assert issuer["commonName"] == "identity.linkerd.cluster.local"
+    values = _find(rendered, "Application", "linkerd-control-plane", "argocd")["spec"]["source"]["helm"]
+    identity = values["valuesObject"]["identity"]
+    assert identity == {"externalCA": True, "issuer": {"scheme": "kubernetes.io/tls"}}
+    # The publisher mounts only the anchor's public certificate and writes the trust-roots ConfigMap.
+    job = _find(rendered, "Job", "linkerd-trust-roots-publish", "linkerd")
+    volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["anchor"]["secret"]["items"] == [{"key": "tls.crt", "path": "tls.crt"}]
+    script = _find(rendered, "ConfigMap", "linkerd-trust-roots-publisher", "linkerd")["data"]["publish.sh"]
+    assert "linkerd-identity-trust-roots" in script and "ca-bundle.crt" in script
+    role = _find(rendered, "Role", "linkerd-trust-roots-publisher", "linkerd")
+    assert not any("secrets" in r["resources"] for r in role["rules"])
+    # Waves: cert-manager's CRDs (-1) < linkerd-trust (0) < linkerd-control-plane (1).
+    waves = {
+        d["metadata"]["name"]: int(d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+        for _p, d in _docs(rendered, "apps/")
+    }
+    assert waves["cert-manager"] < waves["linkerd-trust"] < waves["linkerd-control-plane"]
+    assert not [d for _p, d in _docs(rendered, "platform/linkerd-trust/") if d["kind"] == "Secret"]
 
 
 def test_every_ui_has_tls_and_admin_endpoints_basic_auth(rendered: dict[str, bytes]) -> None:

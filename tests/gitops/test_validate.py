@@ -49,6 +49,46 @@ def test_namespace_without_quota_and_limitrange(tree: Path, layout: core.Layout)
     ]
 
 
+def test_namespace_without_default_deny(tree: Path, layout: core.Layout) -> None:
+    """Allow-policies alone are not isolation: the namespace needs the default-deny base."""
+
+    def drop(docs: list[dict]) -> list[dict]:
+        return [d for d in docs if d["metadata"]["name"] != "default-deny"]
+
+    _edit(tree / "platform" / "network-policies" / "kyverno.yaml", drop)
+    _only(
+        _findings(tree, layout),
+        "platform/namespaces/namespaces.yaml: Namespace kyverno: (object): namespace kyverno has no "
+        "default-deny NetworkPolicy (podSelector {}, policyTypes [Ingress, Egress], no rules) "
+        "[namespace-default-deny]",
+    )
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"podSelector": {"matchLabels": {"app": "x"}}, "policyTypes": ["Ingress", "Egress"]},
+        {"podSelector": {}, "policyTypes": ["Ingress"]},
+        {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "egress": [{}]},
+    ],
+    ids=["selects-some-pods", "ingress-only", "allows-all-egress"],
+)
+def test_default_deny_that_does_not_deny(tree: Path, layout: core.Layout, broken: dict) -> None:
+    def swap(docs: list[dict]) -> list[dict]:
+        for d in docs:
+            if d["metadata"]["name"] == "default-deny":
+                d["spec"] = broken
+        return docs
+
+    _edit(tree / "platform" / "network-policies" / "argocd.yaml", swap)
+    _only(
+        _findings(tree, layout),
+        "platform/namespaces/namespaces.yaml: Namespace argocd: (object): namespace argocd has no "
+        "default-deny NetworkPolicy (podSelector {}, policyTypes [Ingress, Egress], no rules) "
+        "[namespace-default-deny]",
+    )
+
+
 def test_container_without_limits(tree: Path, layout: core.Layout) -> None:
     def drop(docs: list[dict]) -> list[dict]:
         for d in docs:
@@ -106,7 +146,7 @@ def test_crd_consumed_in_the_wave_that_installs_it(tree: Path, layout: core.Layo
 
     _edit(tree / "apps" / "cluster-issuers.yaml", swap)
     findings = _findings(tree, layout)
-    assert len(findings) == 5  # 2 ClusterIssuers + 3 Certificates
+    assert len(findings) == 4  # 2 ClusterIssuers + 2 Certificates
     assert (
         "platform/cluster-issuers/issuers.yaml: ClusterIssuer shai-ca: apiVersion: uses cert-manager.io "
         "(installed by cert-manager at wave -1) from Application cluster-issuers at wave -1: must "
