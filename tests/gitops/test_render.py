@@ -256,7 +256,15 @@ def test_every_declared_namespace_is_default_deny(rendered: dict[str, bytes], va
         dns = policies[ns]["allow-dns"]["egress"][0]
         assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}, ns
         assert ns == "monitoring" or "allow-from-monitoring" in policies[ns], ns  # Prometheus scraping
-    controllers = {"argocd", "cert-manager", "kyverno", "longhorn-system", "linkerd", "linkerd-viz", "monitoring"}
+    controllers = {
+        "argocd",
+        "cert-manager",
+        "kyverno",
+        "longhorn-system",
+        "linkerd",
+        "linkerd-viz",
+        "monitoring",
+    }
     controllers |= {"traefik", "arc-systems", "arc-runners", "gitlab-runners", "gitlab"}
     assert {ns for ns in declared if "allow-kube-api" in policies[ns]} == controllers
     api = policies["argocd"]["allow-kube-api"]["egress"]
@@ -275,7 +283,15 @@ def test_namespace_allows_are_rendered_on_both_sides(rendered: dict[str, bytes])
     inbound = policies["ai-services"]["allow-from-automation-to-litellm"]
     assert inbound["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "litellm"}}
     # Traefik reaches every UI namespace; those accept it.
-    for ns in ("argocd", "ai-services", "automation", "monitoring", "longhorn-system", "linkerd-viz", "gitlab"):
+    for ns in (
+        "argocd",
+        "ai-services",
+        "automation",
+        "monitoring",
+        "longhorn-system",
+        "linkerd-viz",
+        "gitlab",
+    ):
         assert f"allow-to-{ns}" in policies["traefik"], ns
         assert "allow-from-traefik" in policies[ns], ns
     assert [p["port"] for p in policies["traefik"]["allow-from-world"]["ingress"][0]["ports"]] == [8000, 8443]
@@ -312,7 +328,9 @@ def test_network_addresses_come_from_the_inventory(layout: core.Layout, values: 
         {"ipBlock": {"cidr": "10.99.2.7/32"}},
     ]
     bad = core.load_values(layout, {**values, "gitops_node_cidrs": ["homelab.lan"]})
-    with pytest.raises(core.GitopsError, match=r"network-policies.*'homelab.lan' is not an IP address or CIDR"):
+    with pytest.raises(
+        core.GitopsError, match=r"network-policies.*'homelab.lan' is not an IP address or CIDR"
+    ):
         core.render(layout, bad)
 
 

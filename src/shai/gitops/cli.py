@@ -139,6 +139,29 @@ def validate(
     console.print(f"[green]ok[/]: {count} objects valid ({elapsed:.2f}s)")
 
 
+@app.command("pins")
+def pins_command(
+    gitops_dir: RootOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The table as JSON on stdout.")] = False,
+) -> None:
+    """Print the pinned chart and image versions of values.yml with the command that verifies
+    each one upstream. Offline: it only reads values.yml; run the commands where there is internet."""
+    layout = _layout(gitops_dir)
+    try:
+        rows = core.pins(layout.values)
+    except core.GitopsError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
+        return
+    table = Table(title=f"pins of {layout.values}")
+    for col in ("kind", "name", "source", "version", "verify"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r.kind, r.name, r.source, r.version, r.verify)
+    Console(width=200).print(table)
+
+
 @app.command()
 def seed(
     inventory: InventoryOpt,

@@ -227,5 +227,59 @@ def seed(
     )
 
 
+@dataclass(frozen=True)
+class Pin:
+    """One pinned artifact of the tree and how to check it upstream (needs the internet)."""
+
+    kind: str  # "chart" | "image"
+    name: str
+    source: str
+    version: str
+    verify: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "source": self.source,
+            "version": self.version,
+            "verify": self.verify,
+        }
+
+
+def pins(values_file: Path) -> list[Pin]:
+    """The chart and image pins of gitops/values.yml (unresolved: no inventory needed), each with
+    the command an operator runs ONLINE to confirm the version exists upstream."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(values_file.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise GitopsError(f"{values_file}: {exc}") from exc
+    charts = data.get("gitops_charts") or {}
+    images = data.get("gitops_images") or {}
+    if not isinstance(charts, dict) or not isinstance(images, dict):
+        raise GitopsError(f"{values_file}: gitops_charts and gitops_images must be mappings")
+    out: list[Pin] = []
+    for name, chart in sorted(charts.items()):
+        repo, chart_name, version = (
+            str(chart.get("repo", "")),
+            str(chart.get("chart", "")),
+            str(chart.get("version", "")),
+        )
+        if chart.get("oci"):
+            source = f"oci://{repo}/{chart_name}"
+            verify = f"helm show chart {source} --version {version}"
+        else:
+            source = f"{repo} {chart_name}"
+            verify = f"helm show chart {chart_name} --repo {repo} --version {version}"
+        out.append(Pin("chart", str(name), source, version, verify))
+    for name, image in sorted(images.items()):
+        ref = str(image)
+        repo, _, tag = ref.rpartition(":")
+        out.append(Pin("image", str(name), repo, tag, f"skopeo inspect --no-tags docker://{ref}"))
+    return out
+
+
 def iter_findings(findings: Iterable[Finding]) -> list[dict[str, str]]:
     return [f.as_dict() for f in findings]
