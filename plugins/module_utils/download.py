@@ -27,7 +27,9 @@ __metaclass__ = type
 
 import hashlib
 import os
+import queue
 import socket
+import threading
 import time
 
 from urllib.error import HTTPError, URLError
@@ -265,6 +267,53 @@ def _hashers(git_sha1, total):
     return sha, sha1
 
 
+class _Hasher(object):
+    """Hash received blocks on a second thread while the next block is received and written.
+
+    Double buffering without copies: a block is handed to the hashing thread after it has been
+    written and comes back to the receive loop once hashed (``hashlib`` and the socket/file
+    calls release the GIL, so receive, write and hash overlap on two cores).  Measured against
+    hashing inside the loop: benchmarks/model_file.py, ADR 0401.
+    """
+
+    def __init__(self, sha, sha1, chunk_size, buffers=3):
+        self._sha = sha
+        self._sha1 = sha1
+        self._free = queue.Queue()
+        self._work = queue.Queue()
+        for _dummy in range(buffers):
+            self._free.put(bytearray(chunk_size))
+        self._thread = threading.Thread(target=self._run, name="shai-download-hash")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self):
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            buf, n = item
+            block = memoryview(buf)[:n]
+            self._sha.update(block)
+            if self._sha1 is not None:
+                self._sha1.update(block)
+            self._free.put(buf)
+
+    def free_buffer(self):
+        return self._free.get()
+
+    def give_back(self, buf):
+        self._free.put(buf)
+
+    def hash(self, buf, n):
+        self._work.put((buf, n))
+
+    def close(self):
+        """Wait until every handed-over block is hashed (digests are complete afterwards)."""
+        self._work.put(None)
+        self._thread.join()
+
+
 def _rehash_part(part, offset, sha, sha1):
     with open(part, "rb", buffering=0) as fh:
         left = offset
@@ -413,33 +462,32 @@ def _download(
         interrupted = None
         if resp is not None:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if offset else os.O_TRUNC), 0o600)
+            hasher = _Hasher(sha, sha1, chunk_size)
             try:
-                # one pass: receive into a reused buffer, write, hash (serial hashing measured
-                # faster than a hashing thread here: benchmarks/model_file.py, ADR 0401)
-                buf = bytearray(chunk_size)
-                view = memoryview(buf)
                 if progress is not None:
                     progress(done, total)
                 while True:
+                    buf = hasher.free_buffer()
                     try:
                         n = resp.readinto(buf)
                     except (socket.timeout, ConnectionError, OSError) as exc:
+                        hasher.give_back(buf)
                         interrupted = exc
                         break
                     if not n:
+                        hasher.give_back(buf)
                         break
-                    chunk = view[:n]
+                    chunk = memoryview(buf)[:n]
                     written = 0
                     while written < n:
                         written += os.write(fd, chunk[written:])
-                    sha.update(chunk)
-                    if sha1 is not None:
-                        sha1.update(chunk)
+                    hasher.hash(buf, n)
                     done += n
                     transferred += n
                     if progress is not None:
                         progress(done, total)
             finally:
+                hasher.close()
                 os.close(fd)
                 resp.close()
         if interrupted is None and total is not None and done < total:
