@@ -1,0 +1,42 @@
+"""The `shai` entry point imports a sub-command group only when it is used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from shai.cli import app
+        try:
+            app({argv!r}, standalone_mode=False)
+        except SystemExit:
+            pass
+        print(",".join(sorted(m for m in sys.modules if m.startswith("shai."))))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.strip().splitlines()[-1].split(","))
+
+
+def test_version_imports_no_sub_command_group() -> None:
+    loaded = _modules_after(["version"])
+    assert not {m for m in loaded if m.endswith(".cli") and m != "shai.cli"}
+
+
+def test_a_group_imports_only_itself() -> None:
+    loaded = _modules_after(["drift", "--help"])
+    assert "shai.drift.cli" in loaded
+    assert not {"shai.lab.cli", "shai.secrets.cli", "shai.models.cli", "shai.gitops.cli"} & loaded
+
+
+def test_help_lists_every_group() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "shai.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for name in ("lab", "secrets", "models", "gitops", "drift", "version"):
+        assert name in out
