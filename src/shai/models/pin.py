@@ -5,14 +5,12 @@ The manifest is an operator-edited file with comments, so it is not re-dumped: t
 *composed* (nodes with their positions) and only the text of each unpinned ``revision:`` scalar is
 replaced.  Every revision is resolved first; if any fails nothing is written (no half-pinned
 manifest).  The new text is validated with the manifest schema before it replaces the file
-(temp file in the same folder + ``os.replace``, mode preserved).
+(``atomic_write``: temp file in the same folder + rename, mode preserved).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +18,8 @@ from typing import Any
 
 import yaml
 from ansible_collections.vectorweight.shai.plugins.module_utils import models_manifest as mm
+
+from shai.secrets.vault import atomic_write
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
@@ -156,16 +156,5 @@ def pin_file(path: Path, resolve: Resolver, dry_run: bool = False) -> list[Pin]:
         mm.validate(yaml.safe_load(new), str(path))
     except mm.ManifestError as exc:
         raise PinError(f"{path}: nothing written, the pinned manifest does not validate: {exc}") from None
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(new)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, new.encode("utf-8"), path.stat().st_mode & 0o7777)
     return pins
