@@ -5,12 +5,14 @@ in the same run and alternating to share the machine's load fairly:
   - a no-op converge: `ansible-playbook site.yml --diff` (the callback records it),
   - a drift run:      `shai drift run` (playbooks/drift.yml --check --diff + report + metrics).
 Prints every sample and the medians. `--rounds N` (default 3), `--hosts NAME:GROUP ...`,
-`--keep` keeps the lab. Needs root (the lab).
+`--keep` keeps the lab. Needs root (the lab). Every line carries the 1-minute load average: on a
+shared machine wall times follow the load, the controller CPU time much less.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -18,6 +20,11 @@ import time
 from pathlib import Path
 
 from shai.drift.lab import DriftLab
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} CPUs"
 
 
 def main() -> int:
@@ -32,7 +39,7 @@ def main() -> int:
     lab = DriftLab("drift-bench", args.hosts, work)
     t0 = time.monotonic()
     lab.up()
-    print(f"lab up: {time.monotonic() - t0:.1f}s ({', '.join(args.hosts)})")
+    print(f"lab up: {time.monotonic() - t0:.1f}s ({', '.join(args.hosts)}), {_load()}")
     try:
         first = lab.converge("initial")
         print(
@@ -57,7 +64,7 @@ def main() -> int:
                 f"({len(c.report['changes'])} changes, rc {c.code})"
                 f"   drift run {d.seconds:6.1f}s wall {d.cpu_seconds:5.1f}s cpu "
                 f"(status {d.report['status']}, exit {d.code},"
-                f" {d.report['summary']['changed_tasks']} changed)"
+                f" {d.report['summary']['changed_tasks']} changed), {_load()}"
             )
         mc, md = statistics.median(converge), statistics.median(drift)
         print(f"median no-op converge: {mc:.1f}s")

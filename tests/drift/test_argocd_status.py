@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,16 @@ def argocd_namespace(kube_apiserver: Any) -> str:
     if not CRD.exists():
         pytest.skip(f"{CRD} missing")
     kube_apiserver.apply(CRD)
+    # `kubectl wait` fails at once ("<nil> is of the type <nil>") while the new CRD has no
+    # status.conditions yet (a loaded machine): poll until the condition exists, then wait.
+    deadline = time.monotonic() + 180
+    while True:
+        probe = kube_apiserver.kubectl(
+            "get", "crd/applications.argoproj.io", "-o", "jsonpath={.status.conditions}", check=False
+        )
+        if (probe.returncode == 0 and probe.stdout.strip()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     kube_apiserver.kubectl(
         "wait", "--for=condition=Established", "crd/applications.argoproj.io", "--timeout=180s"
     )

@@ -10,17 +10,24 @@ For each such task (blocks, rescue/always and handlers included) report what a d
 - ``skipped-in-check-mode``: no ``check_mode: false``, no ``creates``/``removes``: check mode skips it,
   so its effect is unverifiable by drift (a blind spot, listed as "unverified" in the report), and
   anything that uses its registered result sees a skipped result; INFO (HIGH when registered).
+- ``dry-run-in-check-mode``: ``check_mode: false`` on a command whose arguments name a dry run
+  (``--dry-run``, a ``*_dry`` variable): the drift run executes it, truthfully only if the
+  argument is set exactly in check mode; INFO (read it by hand).
 - ``guarded``: has ``changed_when`` and either ``check_mode: false`` + read-only, or creates/removes,
   or a ``when`` on ``ansible_check_mode``: fine.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# `--dry-run`, `--dry-run=server`, `dry_run`, a variable such as `__role_dry`
+_DRY_RUN = re.compile(r"dry[-_]run|_dry\b")
 
 COMMAND_MODULES = {
     "ansible.builtin.command",
@@ -93,6 +100,12 @@ def classify(task: dict[str, Any]) -> tuple[str, str, str] | None:
     if check_mode is False or _text(check_mode).lower() == "false":
         if read_only:
             return ("guarded", "OK", "read-only, runs in check mode")
+        if _DRY_RUN.search(_text(args)):
+            return (
+                "dry-run-in-check-mode",
+                "INFO",
+                "check_mode: false with a dry-run argument: truthful if it is set exactly in check mode",
+            )
         return (
             "runs-in-check-mode-and-may-change",
             "HIGH",

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from shai.drift import runner
+from shai.lab import inventory as lab_inventory
 
 ROOT = runner.collection_root()
 VENV_BIN = Path(sys.executable).parent
@@ -44,6 +47,26 @@ class DriftLab:
         self.hosts = hosts
         self.workdir = workdir
         self.inventory = workdir / "inventory" / "hosts.yml"
+
+    @property
+    def lab_vars(self) -> dict[str, Any]:
+        """`all.vars` of the generated inventory (shai_lab_gateway, shai_lab_mirror_url...)."""
+        data = yaml.safe_load(self.inventory.read_text())
+        return dict(data["all"].get("vars", {}))
+
+    def address(self, host: str) -> str:
+        """The lab address of a host (its ansible_host)."""
+        addresses = lab_inventory.host_addresses(yaml.safe_load(self.inventory.read_text()))
+        if host not in addresses:
+            raise KeyError(f"{host} is not in {self.inventory}")
+        return addresses[host]
+
+    def set_host_vars(self, host: str, variables: dict[str, Any]) -> None:
+        """Variables for one lab host, in host_vars/ next to the lab's inventory (both the converge
+        and the drift run read them, as they would read the homelab's host_vars)."""
+        path = self.inventory.parent / "host_vars" / f"{host}.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("---\n" + yaml.safe_dump(variables, sort_keys=True))
 
     def _shai(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -77,7 +100,7 @@ class DriftLab:
     def down(self) -> None:
         self._shai("lab", "down", "--name", self.name, check=False)
 
-    def converge(self, name: str, *extra: str) -> Timed:
+    def converge(self, name: str, *extra: str, limit: str | None = None) -> Timed:
         """A real run of site.yml, its changes recorded by the drift_report callback."""
         report_dir = self.workdir / f"converge-{name}"
         cmd = [
@@ -86,6 +109,7 @@ class DriftLab:
             str(self.inventory),
             str(ROOT / "site.yml"),
             "--diff",
+            *(["--limit", limit] if limit else []),
             *extra,
         ]
         start, cpu = time.monotonic(), _children_cpu()
@@ -94,7 +118,7 @@ class DriftLab:
         report = json.loads((report_dir / "drift-report.json").read_text())
         return Timed(seconds, proc.returncode, report, proc.stdout + proc.stderr, _children_cpu() - cpu)
 
-    def drift(self, name: str, *extra: str) -> Timed:
+    def drift(self, name: str, *extra: str, limit: str | None = None) -> Timed:
         """`shai drift run` (playbooks/drift.yml, --check --diff), cluster part off."""
         report_dir = self.workdir / f"drift-{name}"
         cmd = [
@@ -110,6 +134,7 @@ class DriftLab:
             str(self.workdir / f"metrics-{name}"),
             "--ansible-arg=-e",
             "--ansible-arg=shai_drift_argocd=false",
+            *(["--limit", limit] if limit else []),
         ]
         for e in extra:
             cmd.append(f"--ansible-arg={e}")
