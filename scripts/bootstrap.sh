@@ -26,11 +26,9 @@ fi
 # Python 3.12 from pyenv (ansible-core >= 2.20 needs it).
 PY312=$(scripts/python312.sh)
 
-if ! command -v uv >/dev/null 2>&1; then
-  if [[ ! -x "$(dirname "$PY312")/uv" ]]; then
-    echo "bootstrap: installing uv"
-    "$PY312" -m pip install -q --disable-pip-version-check uv
-  fi
+if ! scripts/uv.sh >/dev/null 2>&1; then
+  echo "bootstrap: installing uv"
+  "$PY312" -m pip install -q --disable-pip-version-check uv
 fi
 echo "bootstrap: uv sync"
 "$(scripts/uv.sh)" sync --frozen --python "$PY312" -q
