@@ -73,7 +73,12 @@ def k3s_binary(peer: Callable[[str], Path]) -> Path:
 
 @pytest.fixture(scope="module")
 def k3s_server(k3s_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[K3sServer]:
-    root = tmp_path_factory.mktemp("k3s-double")
+    with _run_server(k3s_binary, tmp_path_factory.mktemp("k3s-double"), {}) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _run_server(k3s_binary: Path, root: Path, extra_env: dict[str, str]) -> Iterator[K3sServer]:
     data_dir = root / "data"
     kubeconfig = root / "k3s.yaml"
     port = _free_port()
@@ -122,8 +127,10 @@ spec: {chart: demo, repo: "https://charts.example", version: 1.0.0}
 """
     )
     log = root / "k3s.log"
-    env = {**os.environ, "SHAI_K3S_DOUBLE_ETCD_PORTS": f"{_free_port()},{_free_port()}"}
+    env = {**os.environ, "SHAI_K3S_DOUBLE_ETCD_PORTS": f"{_free_port()},{_free_port()}", **extra_env}
     env.pop("NOTIFY_SOCKET", None)
+    if not extra_env:
+        env.pop("SHAI_K3S_DOUBLE_CONTROLLERS", None)
     with log.open("wb") as fh:
         proc = subprocess.Popen(
             [str(k3s_binary), "server", "--config", str(config), "--debug"],
@@ -345,3 +352,186 @@ def test_kubeconfig_client_cert_is_cluster_admin(k3s_server: K3sServer) -> None:
     pem = base64.b64decode(kc["users"][0]["user"]["client-certificate-data"])
     assert b"BEGIN CERTIFICATE" in pem
     assert k3s_server.kubectl("auth", "can-i", "*", "*").stdout.strip() == "yes"
+
+
+# ---- opt-in TEST DOUBLE controllers: helm-controller and ArgoCD application-controller ----------
+
+DOUBLE_CHARTS = """apiVersion: v1
+kind: Namespace
+metadata: {name: argocd}
+---
+apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata: {name: sealed-secrets, namespace: kube-system}
+spec:
+  chart: sealed-secrets
+  repo: https://bitnami-labs.github.io/sealed-secrets
+  version: 2.16.1
+  targetNamespace: kube-system
+  valuesContent: |
+    fullnameOverride: sealed-secrets-controller
+---
+apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata: {name: argocd, namespace: kube-system}
+spec:
+  chart: argo-cd
+  repo: https://argoproj.github.io/argo-helm
+  version: 8.1.3
+  targetNamespace: argocd
+  valuesContent: |
+    fullnameOverride: argocd
+"""
+
+
+@pytest.fixture(scope="module")
+def k3s_doubles(k3s_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[K3sServer]:
+    env = {"SHAI_K3S_DOUBLE_CONTROLLERS": "helm-controller,argocd"}
+    with _run_server(k3s_binary, tmp_path_factory.mktemp("k3s-doubles"), env) as server:
+        yield server
+
+
+def _rolled_out(server: K3sServer, ns: str, workload: str) -> bool:
+    res = server.kubectl("-n", ns, "rollout", "status", workload, "--timeout=5s", check=False)
+    return res.returncode == 0
+
+
+def test_helm_controller_double_is_off_by_default(k3s_server: K3sServer) -> None:
+    # The HelmChart from the manifests fixture is stored, never "installed": no finalizer.
+    _wait(
+        lambda: (
+            k3s_server.kubectl("-n", "kube-system", "get", "helmchart", "demo", check=False).returncode == 0
+        ),
+        60,
+        "HelmChart demo",
+        k3s_server.log,
+    )
+    time.sleep(5)
+    chart = json.loads(
+        k3s_server.kubectl("-n", "kube-system", "get", "helmchart", "demo", "-o", "json").stdout
+    )
+    assert not chart["metadata"].get("finalizers")
+    assert "TEST DOUBLE running" not in k3s_server.log.read_text(errors="replace")
+
+
+def test_helm_and_argocd_doubles_install_sync_and_hand_over(k3s_doubles: K3sServer, tmp_path: Path) -> None:
+    srv = k3s_doubles
+    (srv.data_dir / "server" / "manifests" / "charts.yaml").write_text(DOUBLE_CHARTS)
+    # "install": CRDs, workloads rolled out, release records.
+    for ns, workload in [
+        ("kube-system", "deployment/sealed-secrets-controller"),
+        ("argocd", "deployment/argocd-server"),
+        ("argocd", "deployment/argocd-repo-server"),
+        ("argocd", "statefulset/argocd-application-controller"),
+    ]:
+        _wait(lambda ns=ns, w=workload: _rolled_out(srv, ns, w), 90, f"{workload} rolled out", srv.log)
+    srv.kubectl(
+        "get", "crd", "sealedsecrets.bitnami.com", "applications.argoproj.io", "appprojects.argoproj.io"
+    )
+    rel = srv.kubectl("-n", "argocd", "get", "secret", "-l", "owner=helm,name=argocd", "-o", "name").stdout
+    assert rel.split() == ["secret/sh.helm.release.v1.argocd.v1"]
+    dep = json.loads(srv.kubectl("-n", "argocd", "get", "deployment", "argocd-server", "-o", "json").stdout)
+    assert dep["metadata"]["labels"]["helm.sh/chart"] == "argo-cd-8.1.3"
+    # A rollout restart (new generation) is rolled out again.
+    srv.kubectl("-n", "kube-system", "rollout", "restart", "deployment/sealed-secrets-controller")
+    _wait(
+        lambda: _rolled_out(srv, "kube-system", "deployment/sealed-secrets-controller"),
+        60,
+        "restart",
+        srv.log,
+    )
+
+    # ArgoCD double: an app-of-apps root synced from a git repository (file URL, no network).
+    repo = tmp_path / "platform"
+    (repo / "apps").mkdir(parents=True)
+    (repo / "apps" / "child.yaml").write_text(
+        """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: child, namespace: argocd}
+spec:
+  project: default
+  destination: {server: https://kubernetes.default.svc, namespace: argocd}
+  source: {repoURL: https://charts.invalid, chart: child, targetRevision: 1.0.0}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: not-applied-by-the-double, namespace: argocd}
+"""
+    )
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "apps"], check=True)
+    root_app = tmp_path / "root.yaml"
+    root_app.write_text(
+        f"""apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {{name: root, namespace: argocd}}
+spec:
+  project: default
+  destination: {{server: https://kubernetes.default.svc, namespace: argocd}}
+  source: {{repoURL: "file://{repo}", path: apps, targetRevision: main}}
+  syncPolicy: {{automated: {{prune: false}}}}
+"""
+    )
+    srv.kubectl("apply", "-f", str(root_app))
+
+    def synced(name: str) -> bool:
+        res = srv.kubectl(
+            "-n",
+            "argocd",
+            "get",
+            "application",
+            name,
+            "-o",
+            "jsonpath={.status.sync.status}/{.status.health.status}",
+            check=False,
+        )
+        return res.stdout == "Synced/Healthy"
+
+    _wait(lambda: synced("root") and synced("child"), 90, "root and child Synced/Healthy", srv.log)
+    assert (
+        srv.kubectl("-n", "argocd", "get", "configmap", "not-applied-by-the-double", check=False).returncode
+        != 0
+    )
+
+    # Hand-over (as roles/argocd_bootstrap does): unmanaged + delete keeps the release.
+    (srv.data_dir / "server" / "manifests" / "charts.yaml").unlink()
+    srv.kubectl(
+        "-n",
+        "kube-system",
+        "annotate",
+        "helmchart",
+        "sealed-secrets",
+        "helmcharts.helm.cattle.io/unmanaged=true",
+    )
+    srv.kubectl("-n", "kube-system", "delete", "helmchart", "sealed-secrets", "--wait=false")
+    time.sleep(5)  # the double ignores an unmanaged chart: its finalizer stays
+    assert srv.kubectl("-n", "kube-system", "get", "helmchart", "sealed-secrets", check=False).returncode == 0
+    srv.kubectl(
+        "-n",
+        "kube-system",
+        "patch",
+        "helmchart",
+        "sealed-secrets",
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":[]}}',
+    )
+    _wait(
+        lambda: (
+            srv.kubectl("-n", "kube-system", "get", "helmchart", "sealed-secrets", check=False).returncode
+            != 0
+        ),
+        30,
+        "unmanaged HelmChart gone",
+        srv.log,
+    )
+    time.sleep(3)
+    assert _rolled_out(srv, "kube-system", "deployment/sealed-secrets-controller")
+
+    # Deleting a managed HelmChart "uninstalls": workloads and release records go, CRDs stay.
+    srv.kubectl("-n", "kube-system", "delete", "helmchart", "argocd", "--timeout=60s")
+    assert srv.kubectl("-n", "argocd", "get", "deployment", "argocd-server", check=False).returncode != 0
+    assert srv.kubectl("-n", "argocd", "get", "secret", "-l", "owner=helm", "-o", "name").stdout.strip() == ""
+    srv.kubectl("get", "crd", "applications.argoproj.io")

@@ -34,8 +34,9 @@ const fieldManager = "k3s-deploy"
 
 // applier server-side-applies YAML documents through the dynamic client.
 type applier struct {
-	dyn    dynamic.Interface
-	mapper *restmapper.DeferredDiscoveryRESTMapper
+	dyn     dynamic.Interface
+	mapper  *restmapper.DeferredDiscoveryRESTMapper
+	manager string // server-side apply field manager
 }
 
 func newApplier(cfg *rest.Config) (*applier, error) {
@@ -47,7 +48,8 @@ func newApplier(cfg *rest.Config) (*applier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, nil
+	return &applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
+		manager: fieldManager}, nil
 }
 
 func decodeDocs(data []byte) ([]*unstructured.Unstructured, error) {
@@ -101,7 +103,7 @@ func (a *applier) apply(ctx context.Context, u *unstructured.Unstructured) error
 		ri = a.dyn.Resource(mapping.Resource).Namespace(u.GetNamespace())
 	}
 	force := true
-	_, err = ri.Apply(ctx, u.GetName(), u, metav1.ApplyOptions{FieldManager: fieldManager, Force: force})
+	_, err = ri.Apply(ctx, u.GetName(), u, metav1.ApplyOptions{FieldManager: a.manager, Force: force})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", gvk.Kind, u.GetName(), err)
 	}

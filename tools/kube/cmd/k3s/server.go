@@ -604,6 +604,14 @@ func (srv *server) run() error {
 		return err
 	}
 	go runDeployController(ctx, srv.adminRESTConfig(srv.localURL()), manifests)
+	// Opt-in TEST DOUBLE controllers (helm_double.go, argocd_double.go); off unless listed.
+	doubles := enabledDoubleControllers(os.Getenv(doubleControllersEnv))
+	if doubles["helm-controller"] && !srv.s.Bool("disable-helm-controller") {
+		go runHelmControllerDouble(ctx, srv.adminRESTConfig(srv.localURL()))
+	}
+	if doubles["argocd"] {
+		go runArgoCDDouble(ctx, srv.adminRESTConfig(srv.localURL()))
+	}
 	sdNotify("READY=1")
 	log.Printf("ready: kubeconfig %s, token %s", srv.kubeconfig, filepath.Join(srv.dataDir, "server", "token"))
 
