@@ -72,7 +72,7 @@ labtests: collection tools ## pytest tests that boot lab hosts (lab, drift matri
 .PHONY: molecule
 # Scenarios CI runs (in this order). Every scenario under extensions/molecule/ can be run with
 # `scripts/molecule-all.sh NAME`; see docs/testing.md for the ones not (yet) in this list.
-MOLECULE_SCENARIOS ?= default k3s_single k3s_agent k3s_ha git_server drift_schedule gpu_workstation
+MOLECULE_SCENARIOS ?= default k3s_single k3s_agent k3s_ha git_server drift_schedule gpu_workstation argocd_bootstrap
 
 .PHONY: molecule
 molecule: collection tools ## the CI molecule scenarios on real lab hosts (converge, idempotence, verify)
