@@ -9,6 +9,11 @@
 //
 // There is no kubelet, no container runtime, no CNI: pods are stored but never run. `k3s agent`
 // registers its Node with the server and idles. See docs/kube-harness.md.
+//
+// Opt-in TEST DOUBLE controllers (off unless SHAI_K3S_DOUBLE_CONTROLLERS lists them, e.g.
+// "helm-controller,argocd"): a helm-controller double (helm_double.go) and an ArgoCD
+// application-controller double (argocd_double.go) that implement only the API-side contract
+// roles/argocd_bootstrap relies on. See docs/testing.md.
 package main
 
 import (
