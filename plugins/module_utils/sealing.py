@@ -237,6 +237,19 @@ def _utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def cert_not_after(cert):
+    """``not_valid_after`` as an aware UTC datetime (cryptography >= 42 has ``*_utc``; Debian 12
+    ships 38, whose naive ``not_valid_after`` is UTC)."""
+    value = getattr(cert, "not_valid_after_utc", None)
+    return value if value is not None else cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+
+
+def cert_not_before(cert):
+    """``not_valid_before`` as an aware UTC datetime (see :func:`cert_not_after`)."""
+    value = getattr(cert, "not_valid_before_utc", None)
+    return value if value is not None else cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+
+
 def load_certificate(pem, source="certificate", now=None):
     """Parse a PEM certificate and validate it the way kubeseal does.
 
@@ -251,14 +264,14 @@ def load_certificate(pem, source="certificate", now=None):
     except Exception as exc:
         raise SealingError("%s: not a PEM certificate (%s)" % (source, exc))
     now = now or _utcnow()
-    if now > cert.not_valid_after_utc:
+    if now > cert_not_after(cert):
         raise SealingError(
             "%s: failed to encrypt using an expired certificate on %s"
-            % (source, cert.not_valid_after_utc.strftime("%B %d, %Y"))
+            % (source, cert_not_after(cert).strftime("%B %d, %Y"))
         )
-    if now < cert.not_valid_before_utc:
+    if now < cert_not_before(cert):
         raise SealingError(
-            "%s: certificate is not valid before %s" % (source, cert.not_valid_before_utc.isoformat())
+            "%s: certificate is not valid before %s" % (source, cert_not_before(cert).isoformat())
         )
     if not isinstance(cert.public_key(), rsa.RSAPublicKey):
         raise SealingError(

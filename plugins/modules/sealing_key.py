@@ -146,7 +146,7 @@ def main():
         name=name,
         namespace=p["namespace"],
         fingerprint=fingerprint,
-        not_after=cert.not_valid_after_utc.isoformat(),
+        not_after=sealing.cert_not_after(cert).isoformat(),
         restart_needed=False,
     )
     try:

@@ -406,7 +406,7 @@ def keygen(
     cert = sealing.load_certificate(cert_pem)
     out.print(
         f"sealing key created (RSA-{bits}, fingerprint {sealing.cert_fingerprint(cert)[:16]}, "
-        f"valid until {cert.not_valid_after_utc:%Y-%m-%d}); private key in {c.vault}"
+        f"valid until {sealing.cert_not_after(cert):%Y-%m-%d}); private key in {c.vault}"
     )
 
 
