@@ -103,8 +103,19 @@ install_bins() { # staging_dir binaries...
   done
 }
 
+# The k3s TEST DOUBLE's helm-controller double embeds the CRDs the real charts install. They are
+# the repository's gitops/crds files (one copy in git), staged next to the double at build time
+# because go:embed cannot reach outside the Go module; the staged files are git-ignored.
+stage_double_crds() {
+  local charts=$TOOLS_DIR/kube/cmd/k3s/charts crds=$TOOLS_DIR/../gitops/crds
+  mkdir -p "$charts/argo-cd" "$charts/sealed-secrets"
+  install -m 0644 "$crds/argoproj.io_applications.yaml" "$crds/argoproj.io_appprojects.yaml" "$charts/argo-cd/"
+  install -m 0644 "$crds/bitnami.com_sealedsecrets.yaml" "$charts/sealed-secrets/"
+}
+
 build_kube() {
   local dir=$TOOLS_DIR/kube flags="-trimpath -ldflags=-s -w CGO_ENABLED=0"
+  stage_double_crds
   local bins=(kube-apiserver etcd kube-controller-manager k3s)
   local hash; hash=$(input_hash "$dir" "$flags" "$K3S_DOUBLE_VERSION" "$KUBE_LDFLAGS")
   if up_to_date kube "$hash" "${bins[@]}"; then log "kube: cached ($(sed -n 2p "$STAMPS/kube"))"; return; fi
