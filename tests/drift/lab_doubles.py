@@ -1,0 +1,149 @@
+"""What the drift matrix serves its lab hosts from the controller, on the lab gateway address.
+
+* ``LabRegistry``: the Ollama registry TEST DOUBLE (tests/models/ollama_registry_double.py).
+  registry.ollama.ai is unreachable here, so the lab's Ollama pulls from the double. The model
+  it serves is a tiny llama GGUF turned into an Ollama model by the REAL ``ollama create`` (the
+  controller's Ollama, built by tools/build.sh), exactly as tests/models does.
+* ``MirrorSnapshot``: a private copy of the lab mirror's artifacts (the k3s TEST DOUBLE, the real
+  Ollama, the ComfyUI TEST DOUBLE repositories, the tiny GGUF) taken when the matrix starts. The
+  shared ~/.cache/shai/mirror is republished by other work (scripts/lab-artifacts.sh, build.sh
+  k3s-mirror); a rebuild in the middle of the matrix would be a real drift of the hosts (a new
+  k3s binary to download) that no case made.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+
+from ollama_registry_double import _Handler
+from tiny_gguf import write_tiny_gguf
+
+MODEL = "shai-tiny:latest"
+
+
+def build_models(work: Path, port: int) -> Path:
+    """A models directory holding `shai-tiny` made by the real `ollama create`."""
+    from shai.tools import binary
+
+    exe = str(binary("ollama"))
+    env = dict(
+        os.environ,
+        OLLAMA_HOST=f"127.0.0.1:{port}",
+        OLLAMA_MODELS=str(work / "models"),
+        HOME=str(work),
+        OLLAMA_NOPRUNE="1",
+    )
+    with (work / "serve.log").open("wb") as log:
+        proc = subprocess.Popen([exe, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/version", timeout=1).read()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            else:
+                raise RuntimeError(
+                    f"ollama serve did not come up: {(work / 'serve.log').read_text()[-2000:]}"
+                )
+            gguf = write_tiny_gguf(work / "tiny.gguf")
+            (work / "Modelfile").write_text(f"FROM {gguf}\n")
+            subprocess.run(
+                [exe, "create", MODEL.split(":")[0], "-f", str(work / "Modelfile")],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return work / "models"
+
+
+CDN_NAME = "registry-cdn.shai-lab.test"
+
+
+class LabRegistry:
+    """The registry double on ``address`` (the lab gateway).
+
+    Blob requests are redirected, as the real registry redirects to its CDN, to ``/direct/`` on
+    another host name (Ollama follows same-host redirects itself and then finds no Location):
+    ``cdn_name``, which the lab host resolves to the gateway through an /etc/hosts line
+    (``hosts_line``). The double's own redirect to ``localhost`` would point a lab host at itself.
+    """
+
+    def __init__(self, models: Path, address: str, cdn_name: str = CDN_NAME) -> None:
+        self.log: list[str] = []
+
+        class Handler(_Handler):
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                m = re.fullmatch(r"/v2/[^/]+/[^/]+/blobs/sha256:([0-9a-f]{64})", path)
+                if m:
+                    self.log.append(f"{self.command} {path}")
+                    port = self.server.server_address[1]
+                    self._send(307, b"", {"Location": f"http://{cdn_name}:{port}/direct/sha256-{m.group(1)}"})
+                    return
+                super().do_GET()
+
+        Handler.models = models
+        Handler.log = self.log
+        self._server = http.server.ThreadingHTTPServer((address, 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.address = address
+        self.hosts_line = f"{address} {cdn_name}"
+
+    @property
+    def host(self) -> str:
+        return f"{self.address}:{self._server.server_address[1]}"
+
+    def start(self) -> LabRegistry:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class MirrorSnapshot:
+    """A copy of ``subdirs`` of the lab mirror, served over HTTP on ``address`` (a random port)."""
+
+    def __init__(self, source: Path, dest: Path, subdirs: list[str], address: str) -> None:
+        for sub in subdirs:
+            src = source / sub
+            if not src.exists():
+                raise FileNotFoundError(f"{src} is missing: run scripts/lab-artifacts.sh first")
+            shutil.copytree(src, dest / sub, symlinks=True)
+        handler = functools.partial(_QuietFiles, directory=str(dest))
+        self._server = http.server.ThreadingHTTPServer((address, 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.url = f"http://{address}:{self._server.server_address[1]}"
+
+    def start(self) -> MirrorSnapshot:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
