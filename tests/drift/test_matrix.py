@@ -50,6 +50,7 @@ OVERRIDE = "/etc/systemd/system/ollama.service.d/override.conf"
 NFT_FILE = "/etc/nftables.d/shai_lan.nft"
 K3S_CONFIG = "/etc/rancher/k3s/config.yaml"
 GIT_CONFIG = "/srv/git/platform.git/config"
+COMFYUI_PATHS = "/var/lib/comfyui/extra_model_paths.yaml"
 # Placeholders in commands and expectations, filled once the lab is up.
 OLLAMA_CLI = "OLLAMA_HOST=@GPU_ADDR@:11434 /usr/local/bin/ollama"
 PULLED = "@REGISTRY@/library/" + MODEL
@@ -155,6 +156,14 @@ CASES = [
         ["-\t\ttcp dport { 11434, 8188 } accept", "+\t\ttcp dport { 11434, 8188 } drop"],
         host=GPU,
         after=f"grep -q '}} drop$' {NFT_FILE}",
+    ),
+    Case(
+        "edit-comfyui-model-paths",
+        f"echo '# hand edit' >> {COMFYUI_PATHS}",
+        [("comfyui", "Write extra_model_paths.yaml", False), ("comfyui", "Restart comfyui", True)],
+        ["-# hand edit"],
+        host=GPU,
+        after=f"! grep -q 'hand edit' {COMFYUI_PATHS} && systemctl is-active comfyui",
     ),
     # -- k3s server -----------------------------------------------------------------------------
     Case(
