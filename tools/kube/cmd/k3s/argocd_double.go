@@ -48,17 +48,11 @@ type argocdDouble struct {
 }
 
 func runArgoCDDouble(ctx context.Context, cfg *rest.Config) {
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, a, err := newDoubleClients(cfg, argocdDoubleManager)
 	if err != nil {
 		log.Printf("argocd test double: %v", err)
 		return
 	}
-	a, err := newApplier(cfg)
-	if err != nil {
-		log.Printf("argocd test double: %v", err)
-		return
-	}
-	a.manager = argocdDoubleManager
 	d := &argocdDouble{cs: cs, apply: a, fetched: map[string]time.Time{}, result: map[string][2]string{}}
 	log.Printf("argocd application-controller TEST DOUBLE running (marks Applications Synced/Healthy)")
 	for {

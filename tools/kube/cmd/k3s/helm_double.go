@@ -117,18 +117,27 @@ func hasString(list []string, s string) bool {
 	return false
 }
 
-func runHelmControllerDouble(ctx context.Context, cfg *rest.Config) {
+// newDoubleClients: the clientset and the server-side applier (with its field manager) that each
+// controller double uses.
+func newDoubleClients(cfg *rest.Config, manager string) (kubernetes.Interface, *applier, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		log.Printf("helm-controller test double: %v", err)
-		return
+		return nil, nil, err
 	}
 	a, err := newApplier(cfg)
 	if err != nil {
+		return nil, nil, err
+	}
+	a.manager = manager
+	return cs, a, nil
+}
+
+func runHelmControllerDouble(ctx context.Context, cfg *rest.Config) {
+	cs, a, err := newDoubleClients(cfg, helmDoubleManager)
+	if err != nil {
 		log.Printf("helm-controller test double: %v", err)
 		return
 	}
-	a.manager = helmDoubleManager
 	h := &helmDouble{cs: cs, apply: a, installed: map[string]bool{}}
 	log.Printf("helm-controller TEST DOUBLE running (no Helm: CRDs, workloads and release records only)")
 	for {
