@@ -114,3 +114,18 @@ def test_homelab_manifest_is_found_and_parsed_offline() -> None:
     assert {s.pin.repo for s in sites} >= {"coqui/XTTS-v2", "stabilityai/stable-diffusion-xl-base-1.0"}
     for s in sites:
         assert text[s.start : s.end] in (s.pin.revision, f'"{s.pin.revision}"')
+
+
+def test_repo_type_reaches_the_resolver() -> None:
+    """`hf.repo_type` (dataset, space) is passed to the Hub lookup; model is the default."""
+    from shai.models import pin as pinmod
+
+    text = MANIFEST.replace("repo: org/tts\n", "repo: org/tts\n            repo_type: dataset\n")
+    seen: list[tuple[str, str]] = []
+
+    def resolve(repo: str, revision: str, repo_type: str) -> str:
+        seen.append((repo, repo_type))
+        return "c" * 40
+
+    pinmod.pin_text(text, resolve)
+    assert seen == [("org/tts", "dataset"), ("org/weights", "model")]

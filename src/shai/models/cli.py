@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -257,15 +256,12 @@ def pin(
         tok = hub.hf_token(token)
     except Exception as exc:
         raise _fail(f"cannot read the HF token from the vault: {exc}") from None
+    if endpoint is None:
+        try:  # the manifest's hf_endpoint, as the other commands read it (branch revisions allowed)
+            endpoint = mf.load(path, allow_unpinned=True).get("hf_endpoint")
+        except mf.ManifestError as exc:
+            raise _fail(str(exc)) from None
     ep = endpoint
-    if ep is None:
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            configured = (raw.get("shai_models") or {}).get("hf_endpoint")
-        except (OSError, yaml.YAMLError, AttributeError):
-            configured = None
-        if isinstance(configured, str) and "{{" not in configured:
-            ep = configured
 
     def _resolve(repo: str, revision: str, repo_type: str) -> str:
         return hub.resolve_commit(repo, revision, tok, ep, repo_type)

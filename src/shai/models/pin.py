@@ -10,7 +10,6 @@ manifest).  The new text is validated with the manifest schema before it replace
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from ansible_collections.vectorweight.shai.plugins.module_utils import models_ma
 
 from shai.secrets.vault import atomic_write
 
-HEX40 = re.compile(r"^[0-9a-f]{40}$")
+HEX40 = mm.HEX40  # the schema's notion of a pinned commit
 
 # resolve(repo, revision, repo_type) -> commit; raises with a one-sentence message
 Resolver = Callable[[str, str, str], str]
@@ -50,9 +49,10 @@ class _Site:
     pin: Pin
     start: int  # character offsets of the revision scalar in the text
     end: int
+    repo_type: str = "model"
 
 
-def _get(node: yaml.Node, key: str) -> yaml.Node | None:
+def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
     if not isinstance(node, yaml.MappingNode):
         return None
     for k, v in node.value:
@@ -72,7 +72,7 @@ def find_revisions(text: str, source: str = "models.yml") -> list[_Site]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise PinError(f"{source}: not valid YAML: {exc}") from None
-    targets = _get(_get(root, "shai_models") or yaml.MappingNode("", []), "targets") if root else None
+    targets = _get(_get(root, "shai_models"), "targets")
     if not isinstance(targets, yaml.MappingNode):
         raise PinError(f"{source}: no shai_models.targets mapping")
     sites: list[_Site] = []
@@ -82,8 +82,8 @@ def find_revisions(text: str, source: str = "models.yml") -> list[_Site]:
             continue
         for i, entry in enumerate(files.value):
             hf = _get(entry, "hf")
-            rev = _get(hf, "revision") if hf is not None else None
-            repo = _scalar(_get(hf, "repo")) if hf is not None else None
+            rev = _get(hf, "revision")
+            repo = _scalar(_get(hf, "repo"))
             if not isinstance(rev, yaml.ScalarNode) or repo is None:
                 continue  # url entries, or broken ones the schema reports
             name = _scalar(_get(entry, "name")) or "?"
@@ -93,14 +93,14 @@ def find_revisions(text: str, source: str = "models.yml") -> list[_Site]:
                 revision=str(rev.value),
                 line=rev.start_mark.line + 1,
             )
-            sites.append(_Site(pin, rev.start_mark.index, rev.end_mark.index))
+            repo_type = _scalar(_get(hf, "repo_type")) or "model"
+            sites.append(_Site(pin, rev.start_mark.index, rev.end_mark.index, repo_type))
     return sites
 
 
 def pin_text(text: str, resolve: Resolver, source: str = "models.yml") -> tuple[str, list[Pin]]:
     """(new text, pins).  Raises :class:`PinError` naming every entry that could not be resolved."""
     sites = find_revisions(text, source)
-    data = yaml.safe_load(text) or {}
     for site in sites:
         p = site.pin
         if HEX40.match(p.revision):
@@ -109,9 +109,8 @@ def pin_text(text: str, resolve: Resolver, source: str = "models.yml") -> tuple[
         if "{{" in p.repo or "{{" in p.revision:
             p.status, p.error = "error", "templated repo/revision: pin it by hand"
             continue
-        repo_type = _entry_repo_type(data, p.entry)
         try:
-            commit = resolve(p.repo, p.revision, repo_type)
+            commit = resolve(p.repo, p.revision, site.repo_type)
         except Exception as exc:  # the resolver's message is the sentence to show
             p.status, p.error = "error", str(exc)
             continue
@@ -131,16 +130,6 @@ def pin_text(text: str, resolve: Resolver, source: str = "models.yml") -> tuple[
             assert site.pin.commit is not None
             new = new[: site.start] + site.pin.commit + new[site.end :]
     return new, [s.pin for s in sites]
-
-
-def _entry_repo_type(data: dict[str, Any], entry: str) -> str:
-    m = re.match(r"targets\.(.+)\.files\[(\d+)\]", entry)
-    try:
-        assert m is not None
-        hf = data["shai_models"]["targets"][m.group(1)]["files"][int(m.group(2))]["hf"]
-        return str(hf.get("repo_type") or "model")
-    except (AssertionError, KeyError, IndexError, TypeError, AttributeError):
-        return "model"
 
 
 def pin_file(path: Path, resolve: Resolver, dry_run: bool = False) -> list[Pin]:
