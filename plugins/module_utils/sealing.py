@@ -237,17 +237,20 @@ def _utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def _cert_time(cert, field):
+    # cryptography >= 42 has ``<field>_utc``; Debian 12 ships 38, whose naive ``<field>`` is UTC
+    value = getattr(cert, field + "_utc", None)
+    return value if value is not None else getattr(cert, field).replace(tzinfo=datetime.timezone.utc)
+
+
 def cert_not_after(cert):
-    """``not_valid_after`` as an aware UTC datetime (cryptography >= 42 has ``*_utc``; Debian 12
-    ships 38, whose naive ``not_valid_after`` is UTC)."""
-    value = getattr(cert, "not_valid_after_utc", None)
-    return value if value is not None else cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    """``not_valid_after`` as an aware UTC datetime, on every cryptography release targets have."""
+    return _cert_time(cert, "not_valid_after")
 
 
 def cert_not_before(cert):
     """``not_valid_before`` as an aware UTC datetime (see :func:`cert_not_after`)."""
-    value = getattr(cert, "not_valid_before_utc", None)
-    return value if value is not None else cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    return _cert_time(cert, "not_valid_before")
 
 
 def load_certificate(pem, source="certificate", now=None):
@@ -264,15 +267,13 @@ def load_certificate(pem, source="certificate", now=None):
     except Exception as exc:
         raise SealingError("%s: not a PEM certificate (%s)" % (source, exc))
     now = now or _utcnow()
-    if now > cert_not_after(cert):
+    not_after, not_before = cert_not_after(cert), cert_not_before(cert)
+    if now > not_after:
         raise SealingError(
-            "%s: failed to encrypt using an expired certificate on %s"
-            % (source, cert_not_after(cert).strftime("%B %d, %Y"))
+            "%s: failed to encrypt using an expired certificate on %s" % (source, not_after.strftime("%B %d, %Y"))
         )
-    if now < cert_not_before(cert):
-        raise SealingError(
-            "%s: certificate is not valid before %s" % (source, cert_not_before(cert).isoformat())
-        )
+    if now < not_before:
+        raise SealingError("%s: certificate is not valid before %s" % (source, not_before.isoformat()))
     if not isinstance(cert.public_key(), rsa.RSAPublicKey):
         raise SealingError(
             "%s: expected RSA public key but found %s" % (source, type(cert.public_key()).__name__)

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -238,13 +238,7 @@ class Pin:
     verify: str
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "source": self.source,
-            "version": self.version,
-            "verify": self.verify,
-        }
+        return asdict(self)
 
 
 def pins(values_file: Path) -> list[Pin]:
