@@ -15,62 +15,31 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 
 from ollama_registry_double import _Handler
-from tiny_gguf import write_tiny_gguf
+from ollama_serve import TINY_MODEL, ollama_with_tiny_model
 
-MODEL = "shai-tiny:latest"
+MODEL = f"{TINY_MODEL}:latest"
 
 
 def build_models(work: Path, port: int) -> Path:
     """A models directory holding `shai-tiny` made by the real `ollama create`."""
     from shai.tools import binary
 
-    exe = str(binary("ollama"))
-    env = dict(
-        os.environ,
-        OLLAMA_HOST=f"127.0.0.1:{port}",
-        OLLAMA_MODELS=str(work / "models"),
-        HOME=str(work),
-        OLLAMA_NOPRUNE="1",
-    )
-    with (work / "serve.log").open("wb") as log:
-        proc = subprocess.Popen([exe, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/version", timeout=1).read()
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            else:
-                raise RuntimeError(
-                    f"ollama serve did not come up: {(work / 'serve.log').read_text()[-2000:]}"
-                )
-            gguf = write_tiny_gguf(work / "tiny.gguf")
-            (work / "Modelfile").write_text(f"FROM {gguf}\n")
-            subprocess.run(
-                [exe, "create", MODEL.split(":")[0], "-f", str(work / "Modelfile")],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    return work / "models"
+    with ollama_with_tiny_model(binary("ollama"), work, port, ready_timeout=30, stop_timeout=30) as (
+        _u,
+        models,
+        _e,
+    ):
+        return models
 
 
 CDN_NAME = "registry-cdn.shai-lab.test"

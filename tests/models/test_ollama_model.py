@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from modrun import run_module
 from ollama_registry_double import OllamaRegistryDouble
-from tiny_gguf import write_tiny_gguf
+from ollama_serve import ollama_with_tiny_model
 
 
 def _ollama_binary() -> Path:
@@ -42,39 +40,8 @@ def _free_port() -> int:
 def ollama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
     exe = _ollama_binary()
     tmp = tmp_path_factory.mktemp("ollama")
-    port = _free_port()
-    env = dict(
-        os.environ,
-        OLLAMA_HOST=f"127.0.0.1:{port}",
-        OLLAMA_MODELS=str(tmp / "models"),
-        HOME=str(tmp),
-        OLLAMA_NOPRUNE="1",
-    )
-    log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen([str(exe), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/api/version", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"ollama serve did not come up: {(tmp / 'serve.log').read_text()[-2000:]}")
-        gguf = write_tiny_gguf(tmp / "tiny.gguf")
-        (tmp / "Modelfile").write_text(f"FROM {gguf}\n")
-        subprocess.run(
-            [str(exe), "create", "shai-tiny", "-f", str(tmp / "Modelfile")],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        yield url, tmp / "models", env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+    with ollama_with_tiny_model(exe, tmp, _free_port()) as served:
+        yield served
 
 
 def test_present_absent_idempotent_check_mode(ollama: tuple[str, Path, dict[str, str]]) -> None:
