@@ -20,6 +20,7 @@ import shutil
 import sys
 import threading
 from pathlib import Path
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
@@ -45,7 +46,28 @@ def build_models(work: Path, port: int) -> Path:
 CDN_NAME = "registry-cdn.shai-lab.test"
 
 
-class LabRegistry:
+class _BackgroundServer:
+    """A ThreadingHTTPServer on ``address`` (random port), served from a daemon thread."""
+
+    def _serve(self, address: str, handler: Any) -> None:
+        self._server = http.server.ThreadingHTTPServer((address, 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class LabRegistry(_BackgroundServer):
     """The registry double on ``address`` (the lab gateway).
 
     Blob requests are redirected, as the real registry redirects to its CDN, to ``/direct/`` on
@@ -70,26 +92,16 @@ class LabRegistry:
 
         Handler.models = models
         Handler.log = self.log
-        self._server = http.server.ThreadingHTTPServer((address, 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(address, Handler)
         self.address = address
         self.hosts_line = f"{address} {cdn_name}"
 
     @property
     def host(self) -> str:
-        return f"{self.address}:{self._server.server_address[1]}"
-
-    def start(self) -> LabRegistry:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.address}:{self.port}"
 
 
-class MirrorSnapshot:
+class MirrorSnapshot(_BackgroundServer):
     """A copy of ``subdirs`` of the lab mirror, served over HTTP on ``address`` (a random port)."""
 
     def __init__(self, source: Path, dest: Path, subdirs: list[str], address: str) -> None:
@@ -99,18 +111,8 @@ class MirrorSnapshot:
                 raise FileNotFoundError(f"{src} is missing: run scripts/lab-artifacts.sh first")
             shutil.copytree(src, dest / sub, symlinks=True)
         handler = functools.partial(_QuietFiles, directory=str(dest))
-        self._server = http.server.ThreadingHTTPServer((address, 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self.url = f"http://{address}:{self._server.server_address[1]}"
-
-    def start(self) -> MirrorSnapshot:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(address, handler)
+        self.url = f"http://{address}:{self.port}"
 
 
 class _QuietFiles(http.server.SimpleHTTPRequestHandler):
