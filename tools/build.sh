@@ -21,8 +21,10 @@ CACHE=${SHAI_CACHE:-$HOME/.cache/shai}
 BIN=$CACHE/bin
 STAMPS=$CACHE/stamps
 LOGS=$CACHE/build
-# The k3s version string the test double reports and is published under (matches the kube pin).
-K3S_DOUBLE_VERSION=v1.37.2+k3s1
+# The k3s version string the test double reports and is published under: THE k3s pin, read from
+# its one place (roles/k3s/defaults/main.yml k3s_version; same minor as the kube pin below).
+K3S_DOUBLE_VERSION=$(sed -n 's/^k3s_version: *//p' "$TOOLS_DIR/../roles/k3s/defaults/main.yml")
+: "${K3S_DOUBLE_VERSION:?k3s_version not found in roles/k3s/defaults/main.yml}"
 KUBE_VERSION=v1.37.2   # must match k8s.io/kubernetes in tools/kube/go.mod
 # Version stamping as Kubernetes' own build does (otherwise /version says v0.0.0-master).
 KUBE_LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION \

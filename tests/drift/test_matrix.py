@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from shai.drift.lab import ROOT, DriftLab, Timed, changed_tasks
 
@@ -226,7 +227,8 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     served: list[LabRegistry | MirrorSnapshot] = []
     try:
         gateway = str(lab.lab_vars["shai_lab_gateway"])
-        k3s_version = os.environ.get("SHAI_K3S_VERSION") or "v1.37.2+k3s1"
+        # the k3s pin (one place: roles/k3s/defaults/main.yml), the version the double is published under
+        k3s_version = yaml.safe_load((ROOT / "roles/k3s/defaults/main.yml").read_text())["k3s_version"]
         mirror = MirrorSnapshot(
             Path(os.environ.get("SHAI_CACHE", Path.home() / ".cache/shai")) / "mirror",
             work / "mirror",
