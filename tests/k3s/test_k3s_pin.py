@@ -64,7 +64,7 @@ def test_no_inventory_pins_another_version(inventory: str) -> None:
     for path in sorted(root.rglob("*.yml")):
         data = yaml.safe_load(path.read_text())
         found = data.get("k3s_version", _pin()) if isinstance(data, dict) else _pin()
-        assert found == _pin(), f"{path.relative_to(ROOT)} pins k3s_version {found!r}, the lab tests {_pin()!r}"
+        assert found == _pin(), f"{path.relative_to(ROOT)}: k3s_version {found!r}, the lab tests {_pin()!r}"
 
 
 def test_docs_name_the_pin() -> None:
