@@ -41,6 +41,11 @@ lab: collection ## THE MAIN JOB: bring up the local lab and run site.yml against
 	$(RUN) shai lab up
 	$(RUN) shai lab run-site
 
+.PHONY: lab-profile
+lab-profile: collection ## converge the lab with per-task timing (top tasks and roles, JSON in tests/output/)
+	mkdir -p tests/output
+	$(RUN) shai lab run-site --profile tests/output/converge-profile.json
+
 .PHONY: lab-down
 lab-down: bootstrap ## tear the lab down
 	$(RUN) shai lab down

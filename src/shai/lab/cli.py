@@ -196,6 +196,14 @@ def run_site(
     name: NameOpt = DEFAULT_LAB,
     check: Annotated[bool, typer.Option("--check", help="Check mode (with --diff).")] = False,
     playbook: Annotated[str, typer.Option(help="Playbook relative to the repository root.")] = "site.yml",
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile",
+            help="Time every task (callback vectorweight.shai.converge_profile): print the slowest "
+            "tasks and roles, and write the profile as JSON to this file.",
+        ),
+    ] = None,
 ) -> None:
     """Run site.yml against the lab inventory and print a short summary."""
     try:
@@ -215,6 +223,10 @@ def run_site(
         ANSIBLE_COLLECTIONS_PATH=str(root / ".cache" / "collections"),
         PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
     )
+    if profile is not None:
+        enabled = [c for c in env.get("ANSIBLE_CALLBACKS_ENABLED", "").split(",") if c.strip()]
+        env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join([*enabled, "vectorweight.shai.converge_profile"])
+        env["SHAI_PROFILE_OUTPUT"] = str(profile.resolve())
     start = time.monotonic()
     proc = subprocess.Popen(
         cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
