@@ -40,6 +40,8 @@ def test_default_lab_has_the_homelab_group_structure(tmp_path: Path) -> None:
         "ansible_user": "root",
         "ansible_ssh_private_key_file": str(tmp_path / "id_ed25519"),
         "ansible_python_interpreter": "/usr/bin/python3",
+        "ansible_host_key_checking": False,
+        "ansible_ssh_common_args": inv.LAB_SSH_ARGS,
     }
     assert data["all"]["vars"]["shai_lan_cidr"] == "10.213.4.0/24"
 
@@ -104,3 +106,19 @@ def test_lab_group_vars_do_not_hard_code_the_subnet() -> None:
     data = yaml.safe_load(text)
     assert "shai_lan_cidr" not in data and "shai_lab_mirror_url" not in data
     assert data["shai_environment"] == "lab"
+
+
+def test_host_key_checking_is_off_for_lab_hosts_only(tmp_path: Path) -> None:
+    """ansible.cfg checks host keys; only the generated lab inventory turns it off, per lab host."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "ansible.cfg")
+    assert cfg.getboolean("defaults", "host_key_checking")
+    assert "StrictHostKeyChecking=no" not in cfg.get("ssh_connection", "ssh_args")
+    assert "UserKnownHostsFile=/dev/null" not in cfg.get("ssh_connection", "ssh_args")
+    data = inv.build(_default_inventory(tmp_path))
+    assert "ansible_host_key_checking" not in data["all"]["vars"]
+    for path in (ROOT / "inventories/homelab").rglob("*.yml"):
+        text = path.read_text()
+        assert "host_key_checking" not in text and "StrictHostKeyChecking" not in text, path

@@ -63,6 +63,9 @@ def assign_addresses(subnet: ipaddress.IPv4Network, hosts: Sequence[HostSpec]) -
     return [HostSpec(h.name, h.groups, net.host_address(subnet, i)) for i, h in enumerate(hosts)]
 
 
+LAB_SSH_ARGS = "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no"
+
+
 def build(inv: LabInventory) -> dict[str, Any]:
     """Return the inventory as a YAML-ready dict; refuses any host outside the lab subnet."""
     net.check_subnet(inv.subnet)
@@ -86,6 +89,10 @@ def build(inv: LabInventory) -> dict[str, Any]:
             "ansible_user": "root",
             "ansible_ssh_private_key_file": str(inv.key_file),
             "ansible_python_interpreter": "/usr/bin/python3",
+            # Lab hosts get new host keys on every boot: host key checking is off for THEM only
+            # (ansible.cfg keeps it on for every other inventory, the homelab's included).
+            "ansible_host_key_checking": False,
+            "ansible_ssh_common_args": LAB_SSH_ARGS,
         }
         if not host.groups:
             ungrouped[host.name] = hostvars
