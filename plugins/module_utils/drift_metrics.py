@@ -71,7 +71,8 @@ def render_metrics(report):
     family("shai_drift_run_duration_seconds", "gauge", "Wall time of the last drift run.",
            [({}, report.get("duration_seconds", 0))])
     family("shai_drift_run_success", "gauge",
-           "1 when the last drift run completed without task errors or unreachable hosts (drift or not).",
+           "1 when the last drift run checked the selected hosts without task errors or unreachable hosts "
+           "(drift or not; exit 0 or 3). 0 after any error, including an inventory that selects no host.",
            [({}, success)])
     family("shai_drift_detected", "gauge", "1 when the last successful drift run found drift.",
            [({}, report.get("status") == "drift")])

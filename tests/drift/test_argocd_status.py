@@ -199,7 +199,7 @@ def test_drift_playbook_cluster_part(kube_apiserver: Any, argocd_namespace: str,
     )
     try:
         code, report, out = _drift_run(tmp_path, kube_apiserver.kubeconfig, ns, "degraded")
-        assert code == 2, out
+        assert code == 3, out
         assert report["summary"]["applications_drifted"] == 1
         assert f'shai_argocd_app_health_status{{app="platform",namespace="{ns}",status="Degraded"}} 1' in out
     finally:

@@ -59,7 +59,7 @@ def test_hand_made_drift_is_reported_exactly(localhost_platform: Localhost) -> N
     code, report, report_dir, proc = localhost_platform.drift(
         "drift", "fixture_password=rotated-secret-value", "fixture_unverified_command=true"
     )
-    assert code == 2, proc.stdout + proc.stderr
+    assert code == 3, proc.stdout + proc.stderr
     assert report["status"] == "drift"
     assert _changed(report) == [
         ("fixturehost", "Config file with a secret", False),
@@ -146,7 +146,7 @@ def test_report_command(localhost_platform: Localhost) -> None:
         check=False,
         env={**localhost_platform.env(), "COLUMNS": "200"},
     )
-    assert out.returncode == 2
+    assert out.returncode == 3
     assert "DRIFT" in out.stdout and "Config file with a secret" in out.stdout and "(changed)" in out.stdout
     missing = subprocess.run(
         [str(VENV_BIN / "shai"), "drift", "report", str(localhost_platform.tmp / "nothing")],

@@ -319,7 +319,7 @@ def test_hand_made_drift(matrix: Matrix, case: Case) -> None:
     assert _matches(predicted, case.expect, case.host), (
         f"drift run reported {predicted}, expected {case.expect}"
     )
-    assert check.code == 2
+    assert check.code == 3
     diff = "\n".join(c["diff_text"] for c in check.report["changes"])
     for needle in case.diff_contains:
         assert matrix.fill(needle) in diff, f"{matrix.fill(needle)!r} not in the diff:\n{diff}"

@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
+from shai.clikit import error_line, fail
 from shai.drift import runner
 
 app = typer.Typer(
@@ -49,10 +50,13 @@ def run(
     ] = None,
     summary: Annotated[bool, typer.Option(help="Print the report summary after the run.")] = True,
 ) -> None:
-    """Run the drift playbook with --check --diff. Exit 0: no drift, 2: drift found, 1: errors."""
+    """Run the drift playbook with --check --diff. Exit 0: no drift, 3: drift found, 1: errors.
+
+    An inventory that does not exist or selects no host is an error (exit 1, an error report and
+    ``shai_drift_run_success 0``), never a clean run.
+    """
     if vault_password_file is not None and not vault_password_file.is_file():
-        typer.echo(f"error: --vault-password-file {vault_password_file} does not exist", err=True)
-        raise typer.Exit(runner.EXIT_ERROR)
+        raise fail(f"--vault-password-file {vault_password_file} does not exist")
     outcome = runner.run(
         inventory=inventory or [],
         playbook=playbook,
@@ -64,6 +68,8 @@ def run(
     )
     if summary:
         print_report(outcome.report, Console(), diffs=False)
+    if outcome.error:
+        raise fail(outcome.error, outcome.exit_code)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -76,7 +82,7 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
     diffs: Annotated[bool, typer.Option(help="Show each change's diff.")] = True,
     exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit with the report's code (0 clean, 2 drift, 1 error).")
+        bool, typer.Option("--exit-code", help="Exit with the report's code (0 clean, 3 drift, 1 error).")
     ] = False,
 ) -> None:
     """Pretty-print the last drift report."""
@@ -86,11 +92,9 @@ def report(
     try:
         data: dict[str, Any] = dr.load_report(str(target))
     except FileNotFoundError:
-        typer.echo(f"error: no drift report at {target} (run `shai drift run` first)", err=True)
-        raise typer.Exit(1) from None
+        raise fail(f"no drift report at {target} (run `shai drift run` first)") from None
     except (ValueError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(error_line(exc)) from None
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:

@@ -1,9 +1,13 @@
-"""Run the drift playbook and map its report to an exit code (0 clean, 2 drift, 1 error).
+"""Run the drift playbook and map its report to an exit code (0 clean, 3 drift, 1 error).
 
 The callback `vectorweight.shai.drift_report` writes the report; this wrapper exists because a
 callback cannot set ansible-playbook's exit code (docs/adr/0700-drift-exit-codes.md). The wrapper
 also guarantees a report and metrics exist after every run, even when ansible-playbook dies
 before the callback writes anything (syntax error, missing inventory, killed).
+
+Nothing checked is never clean (docs/cli.md): an inventory that does not exist or selects no
+host, or a run in which none of the selected hosts reported a result, is an error report (exit 1,
+``shai_drift_run_success 0``), so a typo cannot clear a firing drift alert.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from typing import Any
 from ansible_collections.vectorweight.shai.plugins.module_utils import drift_report as dr
 from ansible_collections.vectorweight.shai.plugins.module_utils.drift_metrics import write_metrics
 
+from shai import ansible_inventory
+
 CALLBACK = "vectorweight.shai.drift_report"
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_DRIFT = 2
+EXIT_DRIFT = dr.EXIT_DRIFT  # 3 (docs/cli.md, ADR 0005): 2 is click's usage error
 
 
 def collection_root() -> Path:
@@ -58,6 +64,7 @@ class RunOutcome:
     report: dict[str, Any]
     report_path: Path
     command: list[str]
+    error: str = ""  # why nothing (or not everything asked for) was checked
 
 
 def build_command(
@@ -117,6 +124,21 @@ def final_exit_code(ansible_rc: int, report: dict[str, Any] | None) -> int:
     return int(dr.exit_code(report))
 
 
+def _error_outcome(
+    message: str, playbook: str, run_id: str, report_dir: Path, metrics_dir: Path | None, cmd: list[str]
+) -> RunOutcome:
+    report = _fallback_report(message, playbook)
+    report["run_id"] = run_id
+    _rewrite(report, report_dir, metrics_dir)
+    return RunOutcome(EXIT_ERROR, EXIT_ERROR, report, report_dir / dr.REPORT_JSON, cmd, message)
+
+
+def _mark_error(report: dict[str, Any], message: str) -> None:
+    report["fatal"] = [*report.get("fatal", []), message]
+    report["status"] = dr.STATUS_ERROR
+    report["exit_code"] = EXIT_ERROR
+
+
 def run(
     inventory: list[str],
     playbook: Path | str | None = None,
@@ -135,6 +157,20 @@ def run(
     cmd = build_command(playbook, inventory, limit, vault_password_file, extra_args, ansible_playbook)
     env = build_env(report_dir, metrics_dir, run_id)
     report_dir.mkdir(parents=True, exist_ok=True)
+    try:  # what the run is asked to check, as ansible-playbook will read the inventory
+        selected = ansible_inventory.require_hosts(
+            inventory, limit, vault_password_file=vault_password_file, env=env
+        )
+    except ansible_inventory.InventoryError as exc:
+        return _error_outcome(str(exc), str(playbook), run_id, report_dir, metrics_dir, cmd)
+    cmd = build_command(
+        playbook,
+        ansible_inventory.check_sources(inventory),
+        limit,
+        vault_password_file,
+        extra_args,
+        ansible_playbook,
+    )
     try:
         proc = subprocess.run(cmd, env=env, check=False, stdout=stdout)
         rc = proc.returncode
@@ -158,8 +194,14 @@ def run(
         _rewrite(report, report_dir, metrics_dir)
     elif rc != 0 and report.get("status") != dr.STATUS_ERROR:
         # ansible-playbook failed for a reason no task result showed (e.g. a fatal guard): say so.
-        report["fatal"] = [*report.get("fatal", []), f"ansible-playbook exited with rc {rc}"]
-        report["status"] = dr.STATUS_ERROR
-        report["exit_code"] = EXIT_ERROR
+        _mark_error(report, f"ansible-playbook exited with rc {rc}")
         _rewrite(report, report_dir, metrics_dir)
-    return RunOutcome(final_exit_code(rc, report), rc, report, report_path, cmd)
+    elif not set(selected) & set(report.get("hosts") or {}):
+        # e.g. --limit to a host no play of the playbook targets: the hosts were not checked
+        error = (
+            f"none of the {len(selected)} selected host(s) ({', '.join(sorted(selected)[:5])}) "
+            "was checked: no play of the playbook ran on them"
+        )
+        _mark_error(report, error)
+        _rewrite(report, report_dir, metrics_dir)
+    return RunOutcome(final_exit_code(rc, report), rc, report, report_path, cmd, error)
