@@ -21,6 +21,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "models": ("shai.models.cli", "app"),
     "gitops": ("shai.gitops.cli", "app"),
     "drift": ("shai.drift.cli", "app"),
+    "doctor": ("shai.doctor.cli", "app"),
+    "init": ("shai.init", "app"),
 }
 
 

@@ -1,0 +1,1 @@
+"""``shai doctor``: read-only checks that an inventory is ready for a first run (docs/quickstart.md)."""

@@ -1,0 +1,88 @@
+"""secrets: every catalog secret is generated, sealed (and opens with the vault's key), and committed."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from shai.doctor.context import Context
+from shai.doctor.model import Check, Finding
+from shai.secrets import lifecycle
+from shai.secrets.catalog import load_catalog
+
+
+def _uncommitted(project: Path, paths: list[Path]) -> list[str] | None:
+    """Sealed files git does not have as committed (untracked or modified); None outside a git tree."""
+    if not paths:
+        return []
+    rels = [str(p.resolve().relative_to(project.resolve())) for p in paths]
+    probe = subprocess.run(
+        ["git", "-C", str(project), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        return None
+    status = subprocess.run(
+        ["git", "-C", str(project), "status", "--porcelain", "--untracked-files=all", "--", *rels],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return sorted(line[3:] for line in status.stdout.splitlines() if line.strip())
+
+
+def _commit(ctx: Context) -> str:
+    git = f"git -C {ctx.rel(ctx.project) or '.'}"
+    return f"{git} add gitops/secrets && {git} commit -m 'Seal the platform secrets'"
+
+
+def run(ctx: Context) -> list[Finding]:
+    if not ctx.vault.exists:
+        count = len(load_catalog(ctx.project / "secrets" / "catalog.yml").entries)
+        return [
+            CHECK.fail(
+                f"no vault yet: none of the {count} catalog secrets is generated or sealed",
+                f"{ctx.secrets_cmd('generate')} && {ctx.secrets_cmd('seal')} && {_commit(ctx)}",
+            )
+        ]
+    if ctx.vault.vault is None:
+        return [CHECK.skip("the vault cannot be read (see the vault check)")]
+    catalog_path = ctx.project / "secrets" / "catalog.yml"
+    gitops = ctx.project / "gitops"
+    catalog = load_catalog(catalog_path)
+    vault = ctx.vault.vault
+    findings: list[Finding] = []
+    missing = {e.id: m for e in catalog.entries.values() if (m := lifecycle.entry_values(vault, e)[1])}
+    if missing:
+        ids = ", ".join(f"{i} ({', '.join(keys)})" for i, keys in sorted(missing.items()))
+        findings.append(CHECK.fail(f"not generated yet: {ids}", ctx.secrets_cmd("generate")))
+    if not lifecycle.private_keys(vault):
+        return [*findings, CHECK.skip("no sealing key to verify sealed files with (see sealing-key)")]
+    count, problems = lifecycle.verify(catalog, vault, gitops)
+    if problems:
+        detail = "; ".join(f"{ctx.rel(Path(p.path))}: {p.message}" for p in problems)
+        findings.append(CHECK.fail(f"sealed secrets out of date: {detail}", ctx.secrets_cmd("seal")))
+    uncommitted = _uncommitted(ctx.project, lifecycle.sealed_files(gitops))
+    if uncommitted is None:
+        findings.append(CHECK.warn(f"{ctx.project} is not a git work tree: cannot tell what is committed"))
+    elif uncommitted:
+        findings.append(
+            CHECK.fail(
+                f"sealed files not committed: {', '.join(uncommitted)}",
+                _commit(ctx),
+            )
+        )
+    if not findings:
+        findings.append(
+            CHECK.ok(
+                f"{len(catalog.entries)} catalog secrets generated; {count} sealed files verified, committed"
+            )
+        )
+    return findings
+
+
+CHECK = Check(
+    id="secrets",
+    description="every catalog secret is generated, sealed with the vault's key, its sealed file committed",
+    offline=True,
+    run=run,
+)
