@@ -79,4 +79,6 @@ def version() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    from shai.clikit import run
+
+    run(app, "shai")

@@ -70,14 +70,48 @@ def _terminate(signum: int, frame: Any) -> NoReturn:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def run(app: typer.Typer | Callable[..., Any], prog_name: str | None = None) -> NoReturn:
+def _version_option(prog_name: str) -> Any:
+    """A ``--version`` option for any command (built by typer: it vendors click's classes)."""
+    from shai import __version__
+
+    def show(ctx: typer.Context, value: bool) -> None:
+        if value and not ctx.resilient_parsing:
+            typer.echo(f"{prog_name} {__version__}")
+            raise typer.Exit(EXIT_OK)
+
+    helper = typer.Typer(add_completion=False)
+
+    @helper.command()
+    def _version(
+        version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=show),
+    ) -> None:  # pragma: no cover - never invoked, only its option is used
+        pass
+
+    param = next(p for p in typer.main.get_command(helper).params if p.name == "version")
+    param.is_eager = True
+    param.expose_value = False
+    return param
+
+
+def command(app: typer.Typer | Any, prog_name: str) -> Any:
+    """The click command of ``app`` with what every entry point has: ``--version`` and completion."""
+    cmd = typer.main.get_command(app) if isinstance(app, typer.Typer) else app
+    names = {p.name for p in cmd.params}
+    if "install_completion" not in names:
+        cmd.params.extend(typer.main.get_install_completion_arguments())
+    if "version" not in names:
+        cmd.params.append(_version_option(prog_name))
+    return cmd
+
+
+def run(app: typer.Typer | Callable[..., Any], prog_name: str) -> NoReturn:
     """Console-script entry point: run ``app`` under the convention above."""
     signal.signal(signal.SIGTERM, _terminate)
     user_errors = _user_error_types()
     try:
         # standalone_mode=False: click returns typer.Exit's code instead of exiting, and lets
         # every other exception through to the handlers below.
-        result = app(prog_name=prog_name, standalone_mode=False)
+        result = command(app, prog_name).main(prog_name=prog_name, standalone_mode=False)
     except SystemExit:
         raise
     except KeyboardInterrupt as exc:
@@ -88,13 +122,32 @@ def run(app: typer.Typer | Callable[..., Any], prog_name: str | None = None) -> 
         echo_error(error_line(exc))
         sys.exit(EXIT_ERROR)
     except Exception as exc:
-        import click
+        from typer._click.exceptions import ClickException  # typer vendors click (not `click`'s)
 
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, typer.Abort):
             echo_error("aborted")
             sys.exit(EXIT_INTERRUPTED)
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, ClickException):
             exc.show()
             sys.exit(exc.exit_code)
         raise
     sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+# Console scripts ([project.scripts] in pyproject.toml): each imports its app only when run.
+def main_shai() -> NoReturn:
+    from shai.cli import app
+
+    run(app, "shai")
+
+
+def main_secrets() -> NoReturn:
+    from shai.secrets.cli import app
+
+    run(app, "shai-secrets")
+
+
+def main_models() -> NoReturn:
+    from shai.models.cli import app
+
+    run(app, "shai-models")
