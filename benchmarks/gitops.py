@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ansible_collections.vectorweight.shai.plugins.module_utils import gitops as g
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import _schemas
 
 from shai.gitops import core
 
@@ -35,15 +35,15 @@ def main() -> None:
 
     # cold: no CRD schema cache, fresh process-level caches
     files = [Path(p) for p in sorted(layout.crds.glob("*.yaml"))]
-    cache = Path(g._crd_cache_path([str(p) for p in files]))
+    cache = Path(_schemas.crd_cache_path([str(p) for p in files]))
     cache.unlink(missing_ok=True)
-    g._SCHEMA_CACHE.clear()
+    _schemas.SCHEMA_CACHE.clear()
 
     rows: list[tuple[float, float, int, int]] = []
     with tempfile.TemporaryDirectory(prefix="shai-bench-gitops-") as tmp:
         for i in range(args.runs):
             if i == 1:
-                g._SCHEMA_CACHE.clear()  # warm on-disk cache, fresh process caches
+                _schemas.SCHEMA_CACHE.clear()  # warm on-disk cache, fresh process caches
             t1 = time.perf_counter()
             tree = core.render(layout, values)
             core.write(tree, Path(tmp) / f"t{i}")

@@ -60,3 +60,35 @@ def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Control
         yield cp
     finally:
         cp.stop()
+
+
+@pytest.fixture(scope="session")
+def kube_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """A control plane like a k3s server's (opt-in, slower than ``kube_apiserver``).
+
+    k3s's admission plugins, the workload controllers (deployment, replicaset, statefulset,
+    daemonset, job, cronjob, resourcequota) and a Ready Node ``homelab`` labelled like the
+    homelab's k3s server (no kubelet: Pods stay Pending). See docs/kube-harness.md.
+    """
+    import yaml
+
+    from shai import tools
+    from shai.kube.harness import required_binaries, start_control_plane
+    from shai.kube.node import parse_labels
+
+    try:
+        required_binaries()
+    except tools.ToolNotFoundError as exc:
+        _missing(str(exc))
+    workdir = tmp_path_factory.mktemp("kube-platform")
+    k3s_vars = Path(__file__).resolve().parents[1] / "inventories/homelab/group_vars/k3s_cluster/k3s.yml"
+    homelab = yaml.safe_load(k3s_vars.read_text())
+    labels = parse_labels(homelab.get("k3s_node_labels") or [], str(k3s_vars))
+    cidr = homelab.get("k3s_service_cidr", "10.43.0.0/16")
+    cp = start_control_plane(
+        "platform", workdir, service_cidr=cidr, workloads=True, node="homelab", node_labels=labels
+    )
+    try:
+        yield cp
+    finally:
+        cp.stop()

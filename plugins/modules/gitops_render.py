@@ -113,6 +113,8 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_rules
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import _schemas
 
 
 def main():
@@ -143,13 +145,13 @@ def main():
         files = gitops.render_tree(os.path.join(base, "templates"), values, secrets_dir)
         result["files"] = len(files)
         if p["validate"]:
-            if not (gitops.HAS_JSONSCHEMA and gitops.HAS_KUBERNETES_VALIDATE):
+            if not (_schemas.HAS_JSONSCHEMA and _schemas.HAS_KUBERNETES_VALIDATE):
                 module.fail_json(msg=missing_required_lib("jsonschema and kubernetes-validate"))
             staging = tempfile.mkdtemp(prefix="shai-gitops-validate-")
             try:
                 gitops.write_tree(files, os.path.join(staging, "tree"))
                 kube = p["kube_version"] or str(values.get("gitops_kubernetes_version", "1.31"))
-                count, findings = gitops.validate_tree(os.path.join(staging, "tree"), os.path.join(base, "crds"), kube)
+                count, findings = gitops_rules.validate_tree(os.path.join(staging, "tree"), os.path.join(base, "crds"), kube)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             result["objects"] = count

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops as _g
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_rules as _rules
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_seed as _s
-from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import Finding, GitopsError
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import GitopsError
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import Finding
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_seed import SeedError, SeedResult
 
 __all__ = ["Finding", "GitopsError", "Layout", "SeedError", "SeedResult"]
@@ -130,7 +132,7 @@ def diff(before: dict[str, bytes], after: dict[str, bytes]) -> str:
 
 
 def validate(tree: Path, crds: Path, kube_version: str) -> tuple[int, list[Finding]]:
-    count, findings = _g.validate_tree(str(tree), str(crds), kube_version)
+    count, findings = _rules.validate_tree(str(tree), str(crds), kube_version)
     return int(count), list(findings)
 
 
@@ -166,7 +168,7 @@ def server_validate(
         return subprocess.run(base + args, capture_output=True, text=True, timeout=300, check=False)
 
     findings: list[Finding] = []
-    objects, parse = _g.load_tree_objects(str(tree))
+    objects, parse = _rules.load_tree_objects(str(tree))
     findings.extend(parse)
     if prepare:
         if crds is not None:
@@ -201,7 +203,7 @@ def server_validate(
             if res.returncode != 0:
                 for line in res.stderr.strip().splitlines():
                     if line.strip():
-                        findings.append(Finding(rel, "(server dry-run)", "", line.strip(), "server"))
+                        findings.append(Finding("server", rel, "(server dry-run)", "", line.strip()))
     return findings
 
 

@@ -96,3 +96,81 @@ def status(name: str = NameOpt) -> None:
     console.print(f"server {cp.server}\nkubeconfig {cp.kubeconfig}")
     if not all(alive.values()):
         raise typer.Exit(1)
+
+
+HOMELAB_NODE = "homelab"
+
+
+@app.command("apply-tree")
+def apply_tree_cmd(
+    tree: Path = typer.Argument(..., help="A rendered GitOps tree (shai gitops render -o DIR)."),
+    charts: Path | None = typer.Option(
+        None, "--charts", help="Chart sources (<name>/<version>/<name>/) for the Helm Applications."
+    ),
+    crds: Path | None = typer.Option(
+        None,
+        "--crds",
+        help="CRDs k3s and the bootstrap charts install (default: the checkout's gitops/crds).",
+    ),
+    kube_version: str = typer.Option("1.37", "--kube-version", help="Kubernetes version Helm renders for."),
+    node: str = typer.Option(HOMELAB_NODE, "--node", help="Name of the Ready Node to register."),
+    node_label: list[str] = typer.Option(
+        [], "--node-label", help="Extra Node label KEY=VALUE (the inventory's k3s_node_labels); repeatable."
+    ),
+    service_cidr: str = typer.Option(
+        "10.43.0.0/16",
+        "--service-cidr",
+        help="Service range (k3s's default; the inventory's k3s_service_cidr).",
+    ),
+    timeout: float = typer.Option(120.0, help="Seconds to wait for the controllers to create Pods."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    report: Path | None = typer.Option(None, "--report", help="Also write the JSON report to FILE."),
+) -> None:
+    """Apply a rendered tree wave by wave to a fresh real control plane; report Pod admission.
+
+    Exit 1 when any object failed to apply or any workload's Pods were not all admitted.
+    """
+    import json
+
+    from shai.clikit import fail
+    from shai.gitops.core import repo_root
+    from shai.kube.apply_report import as_dict, failed, print_report
+    from shai.kube.apply_tree import ApplyTreeError
+    from shai.kube.node import parse_labels
+    from shai.kube.tree_apps import apply_rendered_tree
+
+    if not tree.is_dir():
+        raise fail(f"{tree}: no such directory")
+    try:
+        labels = parse_labels(node_label, "--node-label")
+    except ValueError as exc:
+        raise fail(str(exc), 2) from exc
+    crds_dir = crds if crds is not None else repo_root() / "gitops" / "crds"
+    t0 = time.monotonic()
+    try:
+        with (
+            console.status("starting a control plane with admission and workload controllers ..."),
+            start_control_plane(
+                "apply-tree", service_cidr=service_cidr, workloads=True, node=node, node_labels=labels
+            ) as cp,
+        ):
+            results = apply_rendered_tree(
+                cp,
+                tree,
+                charts_dir=charts,
+                crds_dir=crds_dir,
+                kube_version=kube_version,
+                settle_timeout=timeout,
+                progress=console.log,
+            )
+    except (KubeHarnessError, tools.ToolNotFoundError, ApplyTreeError) as exc:
+        raise fail(str(exc)) from exc
+    data = as_dict(results, tree=str(tree), node=node, seconds=round(time.monotonic() - t0, 1))
+    if report is not None:
+        report.write_text(json.dumps(data, indent=2) + "\n")
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        print_report(results, Console())
+    if failed(results):
+        raise typer.Exit(1)

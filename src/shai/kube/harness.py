@@ -53,6 +53,26 @@ DEFAULT_TIMEOUT = 90.0
 SERVICE_CIDR = "10.0.0.0/24"
 STATE_FILE = "state.json"
 
+# The fast default: enough for namespaces to get their `default` SA and to be deleted.
+BASE_CONTROLLERS = ("namespace", "serviceaccount", "serviceaccount-token", "garbagecollector")
+# `workloads=True`: the controllers that turn workloads into Pods, and quota accounting
+# (ResourceQuota admission needs the quota controller to fill in `status.used`).
+WORKLOAD_CONTROLLERS = (
+    "deployment",
+    "replicaset",
+    "statefulset",
+    "daemonset",
+    "job",
+    "cronjob",
+    "resourcequota",
+)
+# k3s adds NodeRestriction to the kube-apiserver's default-on plugins (k3s-io/k3s
+# pkg/daemons/control/server.go: argsMap["enable-admission-plugins"] = "NodeRestriction").
+# The defaults (NamespaceLifecycle, LimitRanger, ServiceAccount, DefaultStorageClass,
+# DefaultTolerationSeconds, Mutating/ValidatingAdmissionWebhook, ResourceQuota, PodSecurity,
+# Priority, ...) are on in every harness: k8s.io/kubernetes pkg/kubeapiserver/options/plugins.go.
+K3S_ADMISSION_ARGS = ("--enable-admission-plugins=NodeRestriction",)
+
 
 class KubectlError(subprocess.CalledProcessError):
     """A failed kubectl call whose message carries kubectl's own stderr (readable test failures)."""
@@ -271,6 +291,23 @@ class ControlPlane:
         }
         return InCluster(sa_dir=sa_dir, env=env)
 
+    def register_node(self, name: str, labels: dict[str, str]) -> None:
+        """Create (or update) a Ready Node ``name`` with ``labels`` (no kubelet: see node.py)."""
+        from kubernetes import client
+
+        from shai.kube.node import node_manifest, node_status
+
+        api = self.api_client()
+        nodes = self.dynamic_client().resources.get(api_version="v1", kind="Node")
+        nodes.server_side_apply(
+            body=node_manifest(name, labels), field_manager="shai-harness", force_conflicts=True
+        )
+        core = client.CoreV1Api(api)
+        core.patch_node_status(name, node_status())
+        # The TaintNodesByCondition admission plugin taints a new Node not-ready:NoSchedule; the
+        # node-lifecycle controller (not run here) lifts it once the Node is Ready. Do that.
+        core.patch_node(name, {"spec": {"taints": None}})
+
     def wait_ready(self, timeout: float = DEFAULT_TIMEOUT) -> float:
         """Block until ``/readyz`` answers 200; returns seconds waited."""
         return _wait_ready(self, timeout)
@@ -429,8 +466,19 @@ def start_control_plane(
     timeout: float = DEFAULT_TIMEOUT,
     detach: bool = False,
     extra_apiserver_args: Sequence[str] = (),
+    service_cidr: str = SERVICE_CIDR,
+    workloads: bool = False,
+    node: str | None = None,
+    node_labels: dict[str, str] | None = None,
 ) -> ControlPlane:
     """Start etcd + kube-apiserver (+ kube-controller-manager) and wait for ``/readyz``.
+
+    ``service_cidr``: the Service range (k3s's default is ``10.43.0.0/16``; a tree that pins a
+    ``clusterIP`` needs the range it was written for).
+    ``workloads`` (opt-in, slower) makes it a platform-sized control plane: the admission
+    plugins a k3s server enables (:data:`K3S_ADMISSION_ARGS`), the workload controllers
+    (:data:`WORKLOAD_CONTROLLERS`) and, when ``node`` is given, a Ready Node labelled like a
+    k3s server (:func:`shai.kube.node.k3s_server_labels` plus ``node_labels``).
 
     ``workdir`` defaults to a new temp dir that :meth:`ControlPlane.stop` removes. ``detach``
     puts the processes in their own session so they outlive the caller (``shai lab kube up``).
@@ -498,11 +546,12 @@ def start_control_plane(
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                 f"--service-account-key-file={pki.sa_pub}",
                 f"--service-account-signing-key-file={pki.sa_key}",
-                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                f"--service-cluster-ip-range={service_cidr}",
                 "--authorization-mode=RBAC",
                 "--allow-privileged=true",
                 "--profiling=false",
                 "--v=1",
+                *(K3S_ADMISSION_ARGS if workloads else ()),
                 *extra_apiserver_args,
             ],
             detach,
@@ -518,7 +567,8 @@ def start_control_plane(
                     f"--kubeconfig={kubeconfig}",
                     f"--authentication-kubeconfig={kubeconfig}",
                     f"--authorization-kubeconfig={kubeconfig}",
-                    "--controllers=namespace,serviceaccount,serviceaccount-token,garbagecollector",
+                    "--controllers="
+                    + ",".join(BASE_CONTROLLERS + (WORKLOAD_CONTROLLERS if workloads else ())),
                     "--leader-elect=false",
                     f"--service-account-private-key-file={pki.sa_key}",
                     f"--root-ca-file={pki.ca_cert}",
@@ -530,6 +580,10 @@ def start_control_plane(
                 detach,
             )
             _wait_default_sa(cp, deadline, timeout)
+        if node:
+            from shai.kube.node import k3s_server_labels
+
+            cp.register_node(node, k3s_server_labels(node, node_labels))
     except BaseException as exc:
         logs = cp.logs()
         cp.stop()
