@@ -19,6 +19,8 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 PREFIX = "ansible_collections/vectorweight/shai"
 # What the collection is at run time (what ansible-galaxy would install), no dev tooling.
 CONTENT = ("galaxy.yml", "meta", "plugins", "roles", "playbooks", "site.yml")
+# The sample inventory `shai init` copies (src/shai/init.py looks for it here when installed).
+EXAMPLE = ("inventories/example", "shai/example_inventory")
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
 
@@ -28,10 +30,11 @@ class CollectionHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel" or version != "standard":
             return
-        for item in CONTENT:
+        trees = [(item, f"{PREFIX}/{item}") for item in CONTENT] + [EXAMPLE]
+        for item, dest in trees:
             source = os.path.join(self.root, item)
             if os.path.isfile(source):
-                build_data["force_include"][source] = f"{PREFIX}/{item}"
+                build_data["force_include"][source] = dest
                 continue
             for directory, dirs, files in os.walk(source):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
@@ -39,4 +42,4 @@ class CollectionHook(BuildHookInterface):  # type: ignore[type-arg]
                     if name.endswith((".pyc", ".shai-tmp")):
                         continue
                     path = os.path.join(directory, name)
-                    build_data["force_include"][path] = f"{PREFIX}/{os.path.relpath(path, self.root)}"
+                    build_data["force_include"][path] = f"{dest}/{os.path.relpath(path, source)}"

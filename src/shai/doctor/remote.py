@@ -24,6 +24,7 @@ class Target:
     user: str
     local: bool
     args: tuple[str, ...]
+    key_checking: bool = True
 
     @property
     def login(self) -> str:
@@ -43,10 +44,16 @@ def target(ctx: Context, host: str) -> Target:
     port = ctx.var(host, "ansible_port") or ctx.var(host, "ansible_ssh_port")
     if port:
         args += ["-p", str(port)]
-    return Target(host, address, user, local, tuple(args))
+    checking = ctx.var(
+        host, "ansible_host_key_checking", default=ctx.var(host, "ansible_ssh_host_key_checking")
+    )
+    key_checking = checking is None or str(checking).lower() not in ("false", "no", "0", "off")
+    return Target(host, address, user, local, tuple(args), key_checking)
 
 
 def host_key_checked(t: Target) -> bool:
+    if not t.key_checking:
+        return False
     text = " ".join(t.args).replace(" =", "=").replace("= ", "=").lower()
     return "stricthostkeychecking=no" not in text and "userknownhostsfile=/dev/null" not in text
 
