@@ -53,8 +53,8 @@ lab-down: bootstrap ## tear the lab down
 .PHONY: lint
 lint: collection ## ansible-lint (production), yamllint, ruff, mypy, secret scan
 	$(RUN) yamllint -s .
-	$(RUN) ruff check src tests benchmarks
-	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) ruff check src tests benchmarks gitops
+	$(RUN) ruff format --check src tests benchmarks gitops
 	$(RUN) mypy
 	$(RUN) ansible-lint --profile production --offline
 	scripts/doc-check.sh
