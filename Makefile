@@ -23,8 +23,12 @@ help: ## list targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: bootstrap
-bootstrap: ## install host packages, uv and the Python environment
+bootstrap: ## the controller: uv, the Python environment, the collection link (no Debian packages)
 	scripts/bootstrap.sh
+
+.PHONY: bootstrap-lab
+bootstrap-lab: ## the controller plus the lab and test tooling (Debian packages; root)
+	scripts/bootstrap.sh --lab
 
 .PHONY: collection
 collection: bootstrap 
@@ -36,18 +40,18 @@ tools: bootstrap ## build the real peers (kubeseal, sealed-secrets controller, O
 	tools/build.sh
 
 .PHONY: lab
-lab: collection ## THE MAIN JOB: bring up the local lab and run site.yml against it
+lab: collection bootstrap-lab ## THE MAIN JOB: bring up the local lab and run site.yml against it
 	scripts/lab-artifacts.sh
 	$(RUN) shai lab up
 	$(RUN) shai lab run-site
 
 .PHONY: lab-profile
-lab-profile: collection ## converge the lab with per-task timing (top tasks and roles, JSON in tests/output/)
+lab-profile: collection bootstrap-lab ## converge the lab with per-task timing (top tasks and roles, JSON in tests/output/)
 	mkdir -p tests/output
 	$(RUN) shai lab run-site --profile tests/output/converge-profile.json
 
 .PHONY: lab-down
-lab-down: bootstrap ## tear the lab down
+lab-down: bootstrap-lab ## tear the lab down
 	$(RUN) shai lab down
 
 .PHONY: lint
@@ -62,7 +66,7 @@ lint: collection ## ansible-lint (production), yamllint, ruff, mypy, secret scan
 	$(RUN) shai-secrets scan .
 
 .PHONY: sanity
-sanity: collection ## ansible-test sanity (offline pip bootstrap)
+sanity: collection bootstrap-lab ## ansible-test sanity (offline pip bootstrap)
 	scripts/sanity.sh
 
 .PHONY: unit
@@ -70,7 +74,7 @@ unit: collection tools ## pytest: unit + integration tests against real peers (n
 	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q -m "not lab" tests
 
 .PHONY: labtests
-labtests: collection tools ## pytest tests that boot lab hosts (lab, drift matrix, models sync)
+labtests: collection bootstrap-lab tools ## pytest tests that boot lab hosts (lab, drift matrix, models sync)
 	scripts/lab-artifacts.sh
 	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q -m lab tests
 
@@ -80,7 +84,7 @@ labtests: collection tools ## pytest tests that boot lab hosts (lab, drift matri
 MOLECULE_SCENARIOS ?= default k3s_single k3s_agent k3s_ha git_server drift_schedule gpu_workstation argocd_bootstrap
 
 .PHONY: molecule
-molecule: collection tools ## the CI molecule scenarios on real lab hosts (converge, idempotence, verify)
+molecule: collection bootstrap-lab tools ## the CI molecule scenarios on real lab hosts (converge, idempotence, verify)
 	scripts/lab-artifacts.sh
 	scripts/molecule-all.sh $(MOLECULE_SCENARIOS)
 
@@ -89,7 +93,7 @@ build: collection ## ansible-galaxy collection build + ansible-doc for every mod
 	scripts/build-check.sh
 
 .PHONY: test
-test: collection ## EVERYTHING: what CI runs (stages timed; labtests and molecule side by side)
+test: collection bootstrap-lab ## EVERYTHING: what CI runs (stages timed; labtests and molecule side by side)
 	scripts/test-stages.sh
 
 .PHONY: bench

@@ -1,26 +1,51 @@
 #!/usr/bin/env bash
-# Install everything the project needs on a fresh Debian 12 machine: host packages for
-# the lab, uv, and the Python environment (uv sync). Idempotent; safe to run every time.
+# Install what the project needs on a Debian 12 machine. Idempotent; safe to run every time.
+#
+#   scripts/bootstrap.sh          the CONTROLLER: uv, the Python environment (uv sync) and the
+#                                 collection link. What a homelab operator needs for
+#                                 `make collection` and site.yml; installs no Debian package
+#                                 (it only says which of git/openssh-client/curl are missing).
+#   scripts/bootstrap.sh --lab    the controller plus the LAB and test tooling (debootstrap,
+#                                 systemd-container, tinyproxy, nftables, ... ; needs root).
+#                                 `make lab`, `labtests`, `molecule`, `sanity` and `test` run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(shellcheck debootstrap systemd-container tinyproxy nftables iproute2 iptables rsync openssh-client git curl)
+CONTROLLER_PACKAGES=(git openssh-client curl)
+LAB_PACKAGES=(shellcheck debootstrap systemd-container tinyproxy nftables iproute2 iptables rsync)
 
-need_apt=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
-done
-if ((${#need_apt[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "bootstrap: missing Debian packages: ${need_apt[*]} (run as root or install them)" >&2
-    exit 1
+lab=0
+case "${1:-}" in
+  "") ;;
+  --lab) lab=1 ;;
+  -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+  *) echo "bootstrap: unknown argument '$1' (expected: --lab)" >&2; exit 2 ;;
+esac
+
+missing() { # packages... -> the ones not installed
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+mapfile -t need_controller < <(missing "${CONTROLLER_PACKAGES[@]}")
+if ((lab)); then
+  mapfile -t need_apt < <(missing "${CONTROLLER_PACKAGES[@]}" "${LAB_PACKAGES[@]}")
+  if ((${#need_apt[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "bootstrap: missing Debian packages for the lab: ${need_apt[*]} (run as root or install them)" >&2
+      exit 1
+    fi
+    echo "bootstrap: installing ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+    # tinyproxy is started per lab by `shai lab`; the packaged daemon is not wanted.
+    systemctl disable --now tinyproxy >/dev/null 2>&1 || true
   fi
-  echo "bootstrap: installing ${need_apt[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  # tinyproxy is started per lab by `shai lab`; the packaged daemon is not wanted.
-  systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+elif ((${#need_controller[@]})); then
+  echo "bootstrap: the controller also needs: ${need_controller[*]} (apt-get install ${need_controller[*]})" >&2
 fi
 
 # Python 3.12 from pyenv (ansible-core >= 2.20 needs it).

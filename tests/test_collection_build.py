@@ -203,3 +203,20 @@ def test_installed_artifact_introspects(builder: Path, artifact: Path, tmp_path:
     # ansible-builder leaves out what ansible-core itself brings (PyYAML)
     assert python == set(_requirements()) - {"pyyaml"}
     assert any(line.startswith("git ") for line in data["system"])
+
+
+def _make_dry_run(target: str) -> str:
+    return subprocess.run(
+        ["make", "-n", "-C", str(ROOT), target], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_make_collection_installs_no_lab_tooling() -> None:
+    """An operator's `make collection` runs only the controller bootstrap (no apt-get)."""
+    dry = _make_dry_run("collection")
+    assert "scripts/bootstrap.sh" in dry and "--lab" not in dry
+    script = (ROOT / "scripts" / "bootstrap.sh").read_text()
+    controller = script.split("if ((lab)); then", 1)[1].split("elif", 1)
+    assert "apt-get" in controller[0] and "apt-get install -y" not in controller[1]
+    for target in ("lab", "labtests", "molecule", "test"):
+        assert "scripts/bootstrap.sh --lab" in _make_dry_run(target), target
