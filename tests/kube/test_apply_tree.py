@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import Obj
 from rich.console import Console
 
 from shai.gitops import core
 from shai.kube.apply_report import app_findings, as_dict, failed, print_report
 from shai.kube.apply_tree import AppResult, apply_tree
 from shai.kube.harness import ControlPlane
-from shai.kube.tree_apps import Obj, PseudoApp, apply_rendered_tree
+from shai.kube.tree_apps import PseudoApp, apply_rendered_tree
 
 pytestmark = pytest.mark.kube
 
@@ -45,7 +46,7 @@ def homelab_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def applied(kube_platform: ControlPlane, homelab_tree: Path) -> list[AppResult]:
+def applied_with_static(kube_platform: ControlPlane, homelab_tree: Path) -> tuple[list[AppResult], list[str]]:
     charts = CHARTS if CHARTS.is_dir() else None
     return apply_rendered_tree(
         kube_platform,
@@ -56,12 +57,20 @@ def applied(kube_platform: ControlPlane, homelab_tree: Path) -> list[AppResult]:
     )
 
 
-def test_report(applied: list[AppResult], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def applied(applied_with_static: tuple[list[AppResult], list[str]]) -> list[AppResult]:
+    return applied_with_static[0]
+
+
+def test_report(
+    applied_with_static: tuple[list[AppResult], list[str]], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     """Print the table into the test output and keep the JSON next to it."""
-    (tmp_path / "apply-tree.json").write_text(json.dumps(as_dict(applied), indent=2))
+    applied, static = applied_with_static
+    (tmp_path / "apply-tree.json").write_text(json.dumps(as_dict(applied, static_findings=static), indent=2))
     with capsys.disabled():
         print()
-        print_report(applied, Console(width=160, force_terminal=False))
+        print_report(applied, Console(width=160, force_terminal=False), static)
         print(f"JSON report: {tmp_path / 'apply-tree.json'}")
     assert any(a.workloads for a in applied), "nothing was checked: no workload in the tree"
 

@@ -107,7 +107,7 @@ def print_report(results: list[AppResult], console: Console, static: list[str] |
             if w.note and w.ok:
                 console.print(f"[dim]note[/] {a.name}: {w.ref}: {w.note}")
     for line in static or []:
-        console.print(f"[red]finding[/] {line}")
+        console.print(f"[yellow]static[/] (gitops validate rule, not observable here) {line}")
     for a in results:
         if a.unverified:
             console.print(f"[yellow]unverified[/] {a.name}: {a.unverified}")

@@ -154,7 +154,7 @@ def apply_tree_cmd(
                 "apply-tree", service_cidr=service_cidr, workloads=True, node=node, node_labels=labels
             ) as cp,
         ):
-            results = apply_rendered_tree(
+            results, static = apply_rendered_tree(
                 cp,
                 tree,
                 charts_dir=charts,
@@ -165,12 +165,14 @@ def apply_tree_cmd(
             )
     except (KubeHarnessError, tools.ToolNotFoundError, ApplyTreeError) as exc:
         raise fail(str(exc)) from exc
-    data = as_dict(results, tree=str(tree), node=node, seconds=round(time.monotonic() - t0, 1))
+    data = as_dict(
+        results, tree=str(tree), node=node, seconds=round(time.monotonic() - t0, 1), static_findings=static
+    )
     if report is not None:
         report.write_text(json.dumps(data, indent=2) + "\n")
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        print_report(results, Console())
+        print_report(results, Console(), static)
     if failed(results):
         raise typer.Exit(1)

@@ -9,9 +9,10 @@ namespace, kind, objects[Obj(doc, file, app, rendered)], unverified) for:
 * every Application under ``apps/``: its own object (the root Application applies it) and what
   it deploys.
 
-Expansion of the Applications (directory sources read from the tree, Helm sources rendered by
-the real helm) is ``gitops_helm.expand_tree`` of the collection; this module only adds what an
-apply needs around it.
+Objects are the validate rules' ``Obj(doc, file, app, rendered)``. Expansion of the
+Applications (directory sources read from the tree, Helm sources rendered by the real helm) is
+``gitops_helm.expand_tree`` of the collection; this module only adds what an apply needs around
+it.
 """
 
 from __future__ import annotations
@@ -20,83 +21,68 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import (
+    Obj,
+    load_tree_objects,
+    tree_objs,
+)
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._load import (
+    app_sources,
+    app_wave,
+    is_application,
+)
 
-from shai.kube.apply_tree import WAVE_ANNOTATION, ApplyTreeError
+from shai.kube.apply_tree import ApplyTreeError
 
-__all__ = ["Obj", "PseudoApp", "load_apps"]
-
-
-@dataclass
-class Obj:
-    """One object and where it came from (the shape of gitops_helm's Obj)."""
-
-    doc: dict[str, Any]
-    file: str
-    app: str
-    rendered: bool = False
+__all__ = ["PseudoApp", "apply_rendered_tree", "load_apps", "static_findings"]
 
 
 @dataclass
 class PseudoApp:
-    """Objects k3s applies without an Application (the shape of gitops_helm's AppRender)."""
+    """Objects applied as one unit (the shape of gitops_helm's AppRender)."""
 
     name: str
     wave: int
     namespace: str
     kind: str
-    objects: list[Obj] = field(default_factory=list)
+    objects: list[Any] = field(default_factory=list)
     unverified: str = ""
 
 
-def _docs(path: Path, tree: Path) -> list[tuple[dict[str, Any], str]]:
-    rel = str(path.relative_to(tree))
-    try:
-        docs = list(yaml.safe_load_all(path.read_text()))
-    except yaml.YAMLError as exc:
-        raise ApplyTreeError(f"{rel}: not YAML: {exc}") from exc
-    return [(d, rel) for d in docs if isinstance(d, dict) and d.get("kind")]
+def _tree_objs(root: Path) -> list[Any]:
+    pairs, findings = load_tree_objects(str(root))
+    if findings:
+        raise ApplyTreeError("; ".join(str(f) for f in findings))
+    objs: list[Any] = tree_objs(pairs)
+    return objs
 
 
-def _files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json"))
-
-
-def _directory_only(tree: Path) -> list[Any]:
+def _directory_only(objs: list[Any]) -> list[Any]:
     """TEMPORARY stand-in until gitops_helm.expand_tree lands: directory sources only."""
     out: list[Any] = []
-    for path in _files(tree / "apps"):
-        for doc, _rel in _docs(path, tree):
-            if doc.get("kind") != "Application":
-                continue
-            spec = doc.get("spec") or {}
-            src = spec.get("source") or {}
-            name = str(doc["metadata"]["name"])
-            app = PseudoApp(
-                name, app_wave(doc), str((spec.get("destination") or {}).get("namespace", "")), ""
+    for app in objs:
+        if not is_application(app.doc) or not app.file.startswith("apps/"):
+            continue
+        dest = str(((app.doc.get("spec") or {}).get("destination") or {}).get("namespace", ""))
+        chart = any(src.get("chart") for _p, src in app_sources(app.doc))
+        out.append(
+            PseudoApp(
+                str(app.name),
+                app_wave(app.doc) or 0,
+                dest,
+                "helm" if chart else "directory",
+                [o for o in objs if o.app == app.name],
+                "helm rendering not available here" if chart else "",
             )
-            if "chart" in src:
-                app.kind, app.unverified = "helm", "helm rendering not available here"
-            else:
-                app.kind = "directory"
-                root = tree / str(src.get("path", ""))
-                files = (
-                    _files(root)
-                    if (src.get("directory") or {}).get("recurse")
-                    else sorted(root.glob("*.y*ml"))
-                )
-                for f in files:
-                    app.objects += [Obj(d, rel, name) for d, rel in _docs(f, tree)]
-            out.append(app)
+        )
     return out
 
 
-def _expand(tree: Path, charts_dir: Path | None, kube_version: str) -> list[Any]:
+def _expand(tree: Path, objs: list[Any], charts_dir: Path | None, kube_version: str) -> list[Any]:
     try:
         from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_helm
     except ImportError:
-        return _directory_only(tree)
-
+        return _directory_only(objs)
     charts = str(charts_dir) if charts_dir else None
     apps: list[Any] = gitops_helm.expand_tree(str(tree), charts, kube_version)
     return apps
@@ -106,49 +92,40 @@ def load_apps(tree: Path, charts_dir: Path | None, crds_dir: Path | None, kube_v
     """Every Application of ``tree`` (expanded) plus the bootstrap and cluster-CRD pseudo-apps."""
     if not (tree / "apps").is_dir():
         raise ApplyTreeError(f"{tree}: not a rendered tree (no apps/ directory)")
-    apps = _expand(tree, charts_dir, kube_version)
+    objs = _tree_objs(tree)
+    apps = _expand(tree, objs, charts_dir, kube_version)
     if not apps:
         raise ApplyTreeError(f"{tree}: no Application under apps/")
-    app_docs: dict[str, tuple[dict[str, Any], str]] = {}
-    for path in _files(tree / "apps"):
-        for doc, rel in _docs(path, tree):
-            if doc.get("kind") == "Application":
-                app_docs[str(doc["metadata"]["name"])] = (doc, rel)
+    app_docs = {o.name: o for o in objs if is_application(o.doc) and o.file.startswith("apps/")}
     for app in apps:
-        if not any(o.doc.get("kind") == "Application" for o in app.objects) and app.name in app_docs:
-            doc, rel = app_docs[app.name]
-            app.objects.insert(0, Obj(doc, rel, app.name))
+        if app.name in app_docs and not any(o.doc is app_docs[app.name].doc for o in app.objects):
+            app.objects.insert(0, app_docs[app.name])
     first_wave = min(a.wave for a in apps)
     extra: list[Any] = []
-    boot = PseudoApp("bootstrap", first_wave - 1, "kube-system", "bootstrap")
-    for path in _files(tree / "bootstrap") if (tree / "bootstrap").is_dir() else []:
-        boot.objects += [Obj(d, rel, boot.name) for d, rel in _docs(path, tree)]
-    if boot.objects:
-        extra.append(boot)
-    provided = {
-        str(o.doc["metadata"]["name"])
-        for a in apps
-        for o in a.objects
-        if o.doc.get("kind") == "CustomResourceDefinition"
-    }
+    boot = [o for o in objs if o.app is None]
+    if boot:
+        extra.append(PseudoApp("bootstrap", first_wave - 1, "kube-system", "bootstrap", boot))
+    provided = {o.name for a in apps for o in a.objects if o.kind == "CustomResourceDefinition"}
     if crds_dir is not None and crds_dir.is_dir():
-        cluster = PseudoApp("cluster-crds", first_wave - 2, "kube-system", "crds")
-        for path in _files(crds_dir):
-            for d, _rel in _docs(path, crds_dir):
-                if d.get("kind") == "CustomResourceDefinition" and d["metadata"]["name"] not in provided:
-                    cluster.objects.append(Obj(d, str(path), cluster.name))
-        if cluster.objects:
-            extra.append(cluster)
+        crds = [
+            Obj(o.doc, f"{crds_dir.name}/{o.file}", "cluster-crds")
+            for o in _tree_objs(crds_dir)
+            if o.kind == "CustomResourceDefinition" and o.name not in provided
+        ]
+        if crds:
+            extra.append(PseudoApp("cluster-crds", first_wave - 2, "kube-system", "crds", crds))
     return extra + list(apps)
 
 
-def app_wave(doc: dict[str, Any]) -> int:
-    """The sync wave of an Application (0 when unset)."""
-    raw = ((doc.get("metadata") or {}).get("annotations") or {}).get(WAVE_ANNOTATION, "0")
-    try:
-        return int(str(raw))
-    except ValueError:
-        return 0
+def static_findings(apps: list[Any], kube_version: str) -> list[str]:
+    """What admission cannot observe: the validate rule ``quota-at-max`` on the same objects."""
+    from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import (
+        build_context,
+        quota_at_max,
+    )
+
+    ctx = build_context([o for a in apps for o in a.objects], kube_version)
+    return [str(f) for f in quota_at_max.RULE.check(ctx)]
 
 
 def apply_rendered_tree(
@@ -160,9 +137,13 @@ def apply_rendered_tree(
     kube_version: str,
     settle_timeout: float = 120.0,
     progress: Any = None,
-) -> list[Any]:
-    """Expand ``tree`` and apply it to ``cp`` (a workloads-enabled ControlPlane); the results."""
+) -> tuple[list[Any], list[str]]:
+    """Expand ``tree``, apply it to ``cp`` (a workloads-enabled ControlPlane).
+
+    Returns the per-Application results and the static ``quota-at-max`` findings.
+    """
     from shai.kube.apply_tree import apply_tree
 
     apps = load_apps(tree, charts_dir, crds_dir, kube_version)
-    return apply_tree(cp, apps, settle_timeout=settle_timeout, progress=progress)
+    static = static_findings(apps, kube_version)
+    return apply_tree(cp, apps, settle_timeout=settle_timeout, progress=progress), static
