@@ -16,8 +16,8 @@ import datetime
 import difflib
 import json
 import os
-import tempfile
 
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 from ansible_collections.vectorweight.shai.plugins.module_utils.drift_redact import (
     CENSORED,
     is_censored,
@@ -436,20 +436,7 @@ def write_atomic(path, text, mode=0o644):
     The temporary name starts with a dot and does not end in ``.prom``, so the textfile collector
     ignores it.
     """
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text, mode)  # module_utils/atomic.py: the project's one atomic write
 
 
 def write_report(report, directory):

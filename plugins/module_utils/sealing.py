@@ -35,6 +35,9 @@ import os
 import re
 import struct
 
+from ansible_collections.vectorweight.shai.plugins.module_utils import secret_rules
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
+
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -61,7 +64,7 @@ DIGEST_VERSION = 1
 DECRYPT_ERROR = "no key could decrypt secret"
 
 
-class SealingError(Exception):
+class SealingError(ShaiError):
     """Any failure to seal, unseal, or load key material. The message is safe to show."""
 
 
@@ -435,6 +438,7 @@ def build_sealed_secret(
     rand=None,
     reuse=None,
     extra_annotations=None,
+    allow_empty=False,
 ):
     """Build a SealedSecret object (dict).
 
@@ -445,6 +449,7 @@ def build_sealed_secret(
         raise SealingError("unknown scope %r (expected one of: %s)" % (scope, ", ".join(SCOPES)))
     if not name or not namespace:
         raise SealingError("a SealedSecret needs a name and a namespace")
+    secret_rules.check_secret(name, namespace, data, labels, annotations, allow_empty=allow_empty)
     reuse = reuse or {}
     encrypted = {}
     for key in sorted(data):
@@ -507,7 +512,7 @@ def unseal_sealed_secret(private_keys, obj, default_namespace=None):
     return out
 
 
-def secret_to_sealed_secret(public_key, secret, scope=None, rand=None):
+def secret_to_sealed_secret(public_key, secret, scope=None, rand=None, allow_empty=False):
     """Seal a core/v1 Secret manifest (dict) like ``kubeseal`` without ``--raw``.
 
     ``data`` values are base64 (decoded before sealing), ``stringData`` values are text.
@@ -540,6 +545,7 @@ def secret_to_sealed_secret(public_key, secret, scope=None, rand=None):
         labels=meta.get("labels"),
         annotations=annotations,
         rand=rand,
+        allow_empty=allow_empty,
     )
 
 
@@ -561,6 +567,7 @@ def reconcile_sealed_secret(
     digest_key=None,
     private_keys=None,
     rand=None,
+    allow_empty=False,
 ):
     """Decide what sealing ``data`` means given the ``existing`` SealedSecret (dict or None).
 
@@ -576,6 +583,7 @@ def reconcile_sealed_secret(
     ``modified``/``unchanged`` (sorted key lists), ``metadata_changed`` (bool).
     """
     data = dict((k, v.encode("utf-8") if isinstance(v, str) else v) for k, v in data.items())
+    secret_rules.check_secret(name, namespace, data, labels, annotations, allow_empty=allow_empty)
     template = build_template(name, namespace, scope, secret_type, labels, annotations)
     extra = {}
     new_digest = None
@@ -624,6 +632,7 @@ def reconcile_sealed_secret(
         rand=rand,
         reuse=dict((k, old_enc[k]) for k in unchanged),
         extra_annotations=extra,
+        allow_empty=allow_empty,
     )
     added = sorted(k for k in data if k not in old_enc)
     removed = sorted(k for k in old_enc if k not in data)

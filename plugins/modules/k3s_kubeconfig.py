@@ -115,10 +115,10 @@ contexts:
 
 import os
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 from ansible_collections.vectorweight.shai.plugins.module_utils.k3s_kubeconfig import (
     KubeconfigError,
     merge,
@@ -199,15 +199,9 @@ def main():
         if not os.path.isdir(directory):
             os.makedirs(directory, mode=0o700)
         if content_changed:
-            fd, tmp = tempfile.mkstemp(prefix=".kubeconfig-", dir=directory)
             try:
-                os.fchmod(fd, 0o600)
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(_dump(result))
-                module.atomic_move(tmp, dest)
+                atomic_write(dest, _dump(result), 0o600)
             except Exception as exc:  # pylint: disable=broad-except
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
                 module.fail_json(msg="cannot write %s: %s" % (dest, to_native(exc)), dest=dest)
         os.chmod(dest, 0o600)
 

@@ -130,7 +130,17 @@ options:
     description: File mode of O(dest).
     type: raw
     default: "0644"
+  allow_empty:
+    description:
+      - Accept keys with an empty value. Without it an empty value fails (usually an undefined
+        variable), with the same message as C(shai-secrets seal --allow-empty).
+    type: bool
+    default: false
 notes:
+  - The Secret is checked against the Kubernetes rules before sealing (name a DNS-1123 subdomain,
+    namespace a DNS-1123 label, data keys C([-._a-zA-Z0-9]+), at most 1 MiB of data, label syntax),
+    by the same code as the C(shai-secrets) CLI and the catalog.
+  - O(dest) is written atomically (a fresh temporary file in its directory, never a fixed name).
   - O(data), O(binary_data), O(digest_key) and O(private_key) are C(no_log).
 seealso:
   - module: vectorweight.shai.sealing_key
@@ -208,6 +218,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 try:
     import yaml
@@ -260,6 +272,15 @@ def _fetch_url(module, url):
     return fetch_url(module, url, method="GET")
 
 
+def _initial_mode(mode):
+    """The file mode to create the temp file with: an octal O(mode), else 0644 (a symbolic mode
+    is applied afterwards by set_fs_attributes_if_different)."""
+    try:
+        return int(str(mode), 8) & 0o7777 if not isinstance(mode, int) else mode & 0o7777
+    except ValueError:
+        return 0o644
+
+
 def _read_existing(module, dest):
     if not os.path.exists(dest):
         return None
@@ -303,6 +324,7 @@ def main():
             private_key=dict(type="str", no_log=True),
             force=dict(type="bool", default=False),
             mode=dict(type="raw", default="0644"),
+            allow_empty=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -357,8 +379,9 @@ def main():
             existing=existing,
             digest_key=p["digest_key"].encode("utf-8") if p["digest_key"] else None,
             private_keys=keys,
+            allow_empty=p["allow_empty"],
         )
-    except sealing.SealingError as exc:
+    except ShaiError as exc:  # SealingError, InvalidSecretError (module_utils/secret_rules.py)
         module.fail_json(msg=to_native(exc))
     except Exception as exc:  # unexpected: keep values out of the message
         module.fail_json(msg="sealing failed: %s" % type(exc).__name__, exception=traceback.format_exc(limit=0))
@@ -389,13 +412,10 @@ def main():
     }
 
     if changed and not module.check_mode:
-        dirname = os.path.dirname(dest) or "."
-        if not os.path.isdir(dirname):
-            os.makedirs(dirname, 0o755)
-        tmp = os.path.join(dirname, ".%s.shai-tmp" % os.path.basename(dest))
-        with open(tmp, "w") as fh:
-            fh.write(text)
-        module.atomic_move(tmp, dest)
+        try:
+            atomic_write(dest, text, mode=_initial_mode(p["mode"]))
+        except OSError as exc:
+            module.fail_json(msg="cannot write %s: %s" % (dest, exc.strerror or type(exc).__name__), dest=dest)
     file_args = module.load_file_common_arguments(dict(path=dest, mode=p["mode"]))
     if os.path.exists(dest) and not module.check_mode:
         changed = module.set_fs_attributes_if_different(file_args, changed)

@@ -94,7 +94,11 @@ def test_rotate_service_rederives_and_reseals_only_what_changed(sealed: Any) -> 
     ws = sealed
     before = snapshot(ws)
     old = {k: dict(v) for k, v in vault_of(ws).secrets().items()}
-    res = ok(ws, "rotate", "--service", "postgresql")
+    refused = run(ws, "rotate", "--service", "postgresql")  # rotate: first-start
+    assert refused.exit_code == 1 and "first-start" in refused.output and "ALTER USER" in refused.output
+    assert snapshot(ws) == before
+    res = ok(ws, "rotate", "--service", "postgresql", "--first-start")
+    assert "apply in the app:" in res.output and "ALTER USER" in res.output
     new = vault_of(ws).secrets()
     assert new["postgresql"]["password"] != old["postgresql"]["password"]
     assert new["litellm"]["DATABASE_URL"] != old["litellm"]["DATABASE_URL"]  # derived across entries
@@ -116,11 +120,22 @@ def test_rotate_service_rederives_and_reseals_only_what_changed(sealed: Any) -> 
 def test_rotate_all_and_requires_a_target(sealed: Any) -> None:
     old = {k: dict(v) for k, v in vault_of(sealed).secrets().items()}
     assert run(sealed, "rotate").exit_code == 2
-    ok(sealed, "rotate", "--all")
+    res = ok(sealed, "rotate", "--all")
     new = vault_of(sealed).secrets()
-    for eid in ("redis", "searxng", "n8n", "gitlab-root"):
+    for eid in ("redis", "searxng", "argocd-admin", "admin-auth", "litellm"):  # rotate: online
         assert new[eid] != old[eid], eid
-    assert new["grafana-admin"]["admin-user"] == "admin"  # constants stay
+    # first-start (the app ignores a new value) and never (n8n's key encrypts its stored credentials)
+    for eid in ("grafana-admin", "gitlab-root", "postgresql", "n8n"):
+        assert new[eid] == old[eid], eid
+    assert new["open-webui"]["admin-password"] == old["open-webui"]["admin-password"]
+    assert new["open-webui"]["WEBUI_SECRET_KEY"] != old["open-webui"]["WEBUI_SECRET_KEY"]
+    assert "kept     n8n:N8N_ENCRYPTION_KEY (rotate: never)" in res.output
+    assert "kept     grafana-admin:admin-password (rotate: first-start)" in res.output
+    assert old["litellm"]["DATABASE_URL"] == new["litellm"]["DATABASE_URL"]  # postgresql kept
+    res = run(sealed, "rotate", "-s", "n8n", "--first-start")
+    assert res.exit_code == 0 and "kept     n8n:N8N_ENCRYPTION_KEY (rotate: never)" in res.output
+    assert vault_of(sealed).secrets()["n8n"]["N8N_ENCRYPTION_KEY"] == old["n8n"]["N8N_ENCRYPTION_KEY"]
+    assert run(sealed, "rotate", "-s", "huggingface").exit_code == 1  # supplied: nothing to rotate
     assert "0 problem(s)" in ok(sealed, "verify").output
 
 
@@ -307,7 +322,7 @@ def test_wrong_scope_inputs(keypair: Any, workspace: Any) -> None:
         "planet-wide",
         input="v",
     )
-    assert res.exit_code == 1 and "planet-wide" in res.output
+    assert res.exit_code == 2 and "planet-wide" in res.output
     res = run(workspace, "seal", "--raw", "--cert", str(keypair.cert_path), "-n", "a", input="v")
     assert res.exit_code == 1 and "strict scope needs both a namespace and a name" in res.output
 
@@ -336,39 +351,66 @@ def test_manifest_mode_and_unseal(keypair: Any, workspace: Any, tmp_path: Path) 
     assert res.exit_code == 1 and "not valid YAML" in res.output
 
 
+HEAD = "version: 1\nsecrets:\n  - "
+ENTRY_A = HEAD + "{id: a, rotate: online, name: a, namespace: n, "
+
+
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
         ("version: 2\nsecrets: []\n", "unsupported version"),
         ("version: 1\nsecrets: [\n", "not valid YAML"),
         (
-            "version: 1\nsecrets:\n  - {id: a, name: a, namespace: n, keys: {k: {generator: magic}}}\n",
+            ENTRY_A + "keys: {k: {generator: magic}}}\n",
             "magic",
         ),
         (
-            "version: 1\nsecrets:\n  - {id: a, name: a, namespace: n, "
-            "keys: {k: {generator: password, length: 4}}}\n",
+            ENTRY_A + "keys: {k: {generator: password, length: 4}}}\n",
             "length 4 < 12",
         ),
         (
-            "version: 1\nsecrets:\n  - {id: a, name: a, namespace: n, keys: {k: {generator: template, "
-            "template: '${b:x}'}}}\n",
+            ENTRY_A + "keys: {k: {generator: template, template: '${b:x}'}}}\n",
             "unknown b:x",
         ),
         (
-            "version: 1\nsecrets:\n  - {id: a, name: a, namespace: n, keys: {k: {generator: template, "
+            ENTRY_A + "keys: {k: {generator: template, "
             "template: '${a:j}'}, j: {generator: template, template: '${a:k}'}}}\n",
             "cycle",
         ),
         (
-            "version: 1\nsecrets:\n  - {id: a, name: Bad_Name, namespace: n, keys: {k: {generator: hex}}}\n",
+            HEAD + "{id: a, rotate: online, name: Bad_Name, namespace: n, keys: {k: {generator: hex}}}\n",
             "DNS-1123",
         ),
         (
-            "version: 1\nsecrets:\n  - {id: a, name: a, namespace: n, keys: {k: {generator: hex}}}\n"
-            "  - {id: b, name: a, namespace: n, keys: {k: {generator: hex}}}\n",
+            ENTRY_A + "keys: {k: {generator: hex}}}\n"
+            "  - {id: b, rotate: online, name: a, namespace: n, keys: {k: {generator: hex}}}\n",
             "already writes",
         ),
+        # issue 14 class 5: unknown fields name the key and suggest the known one
+        (
+            ENTRY_A + "scoep: strict, keys: {k: {generator: hex}}}\n",
+            "unknown field 'scoep'; did you mean 'scope'",
+        ),
+        (ENTRY_A + "keys: {k: {genrator: hex}}}\n", "unknown field 'genrator'; did you mean 'generator'"),
+        ("version: 1\nsecret: []\nsecrets: []\n", "unknown field 'secret'; did you mean 'secrets'"),
+        (
+            HEAD + "{id: a, name: a, namespace: n, keys: {k: {generator: hex}}}\n",
+            "missing required field 'rotate'",
+        ),
+        (
+            HEAD + "{id: a, rotate: sometimes, name: a, namespace: n, keys: {k: {generator: hex}}}\n",
+            "sometimes",
+        ),
+        (
+            HEAD + "{id: a, rotate: first-start, name: a, namespace: n, keys: {k: {generator: hex}}}\n",
+            "rotate_steps",
+        ),
+        (
+            HEAD + "{id: a, rotate: online, name: a, namespace: ../../etc, keys: {k: {generator: hex}}}\n",
+            "DNS-1123 label",
+        ),
+        (ENTRY_A + "keys: {a/b: {generator: hex}}}\n", "data key 'a/b' must consist of"),
+        (ENTRY_A + "labels: {'bad label': x}, keys: {k: {generator: hex}}}\n", "label key 'bad label'"),
     ],
 )
 def test_catalog_errors(tmp_path: Path, patch: str, message: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 
 from shai.lab import net
 
@@ -134,10 +134,7 @@ def render(inv: LabInventory) -> str:
 def write(inv: LabInventory, path: Path) -> Path:
     """Validate and atomically write the inventory file."""
     text = render(inv)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write(str(path), text)
     return path
 
 

@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
+
 from shai.lab import inventory as inv
 from shai.lab import net, rootfs
 from shai.lab.system import System
@@ -124,9 +126,7 @@ class LabState:
         return cls(hosts=hosts, **data)
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        os.replace(tmp, path)
+        atomic_write(str(path), json.dumps(asdict(self), indent=2) + "\n")
 
 
 def default_hosts() -> list[inv.HostSpec]:

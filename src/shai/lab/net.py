@@ -12,11 +12,12 @@ import fcntl
 import hashlib
 import ipaddress
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 
 LAB_SUPERNET = ipaddress.IPv4Network("10.213.0.0/16")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
@@ -151,9 +152,7 @@ def _read_table(path: Path) -> dict[str, int]:
 
 
 def _write_table(path: Path, table: Mapping[str, int]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(sorted(table.items())), indent=2) + "\n")
-    os.replace(tmp, path)
+    atomic_write(str(path), json.dumps(dict(sorted(table.items())), indent=2) + "\n")
 
 
 def allocate(table_path: Path, name: str, busy: set[int] | None = None) -> Allocation:

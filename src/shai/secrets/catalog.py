@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import difflib
 import re
 import secrets as _rand
 import string
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ansible_collections.vectorweight.shai.plugins.module_utils import secret_rules
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 DEFAULT_CATALOG = Path("secrets/catalog.yml")
 GENERATORS = (
@@ -32,11 +35,41 @@ CHARSETS = {
     "printable": string.ascii_letters + string.digits + "!#%+,-.:=?@^_~",
 }
 _REF = re.compile(r"\$\{([a-z0-9][a-z0-9-]*):([A-Za-z0-9._-]+)\}")
-_DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+# rotation classes (docs/secrets.md#rotation-classes)
+ROTATE_CLASSES = ("online", "first-start", "never")
+DOC_FIELDS = ("version", "secrets")
+ENTRY_FIELDS = (
+    "id",
+    "service",
+    "description",
+    "name",
+    "namespace",
+    "keys",
+    "scope",
+    "type",
+    "labels",
+    "annotations",
+    "credentials",
+    "rotate",
+    "rotate_steps",
+)
+KEY_FIELDS = (
+    "generator",
+    "sealed",
+    "length",
+    "charset",
+    "bytes",
+    "from",
+    "template",
+    "vault_var",
+    "optional",
+    "user",
+    "rotate",
+    "allow_empty",
+)
 
 
-class CatalogError(Exception):
+class CatalogError(ShaiError):  # type: ignore[misc]  # ShaiError is untyped (module_utils)
     """The catalog is invalid; the message names the file and the entry."""
 
 
@@ -53,6 +86,8 @@ class KeySpec:
     vault_var: str | None = None
     optional: bool = False
     user: str = "admin"
+    rotate: str | None = None  # overrides the entry's rotation class
+    allow_empty: bool = False
 
     def refs(self, entry_id: str) -> list[tuple[str, str]]:
         """(entry id, key) pairs this key derives from."""
@@ -76,6 +111,16 @@ class Entry:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict)
+    rotate: str = "online"
+    rotate_steps: str = ""
+
+    def rotate_class(self, key: str) -> str:
+        """Rotation class of one key: its own ``rotate:`` or the entry's."""
+        return self.keys[key].rotate or self.rotate
+
+    @property
+    def allow_empty(self) -> bool:
+        return any(spec.allow_empty for spec in self.keys.values())
 
     @property
     def sealed_keys(self) -> list[str]:
@@ -119,30 +164,39 @@ class Catalog:
         return None
 
 
+def unknown_fields(where: str, raw: dict[str, Any], known: tuple[str, ...]) -> None:
+    """An unknown field is an error naming it and suggesting the closest known one."""
+    for name in raw:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(str(name), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+        raise CatalogError(f"{where}: unknown field {name!r}{hint}")
+
+
+def _rules(where: str, check: Any, *args: Any) -> None:
+    try:
+        check(*args, where=where)
+    except secret_rules.InvalidSecretError as exc:
+        raise CatalogError(str(exc)) from None
+
+
+def _rotate_class(where: str, value: Any) -> str:
+    if value not in ROTATE_CLASSES:
+        raise CatalogError(f"{where}: rotate {value!r} (expected one of {', '.join(ROTATE_CLASSES)})")
+    return str(value)
+
+
 def _key_spec(where: str, key: str, raw: Any) -> KeySpec:
-    if not _KEY.match(key):
-        raise CatalogError(f"{where}: key {key!r} is not a valid Secret data key")
+    _rules(where, secret_rules.check_data_key, key)
     if not isinstance(raw, dict):
         raise CatalogError(f"{where}: key {key!r} must be a mapping with a generator")
+    unknown_fields(f"{where} key {key!r}", raw, KEY_FIELDS)
     gen = raw.get("generator")
     if gen not in GENERATORS:
         raise CatalogError(
             f"{where}: key {key!r} has generator {gen!r} (expected one of {', '.join(GENERATORS)})"
         )
-    unknown = set(raw) - {
-        "generator",
-        "sealed",
-        "length",
-        "charset",
-        "bytes",
-        "from",
-        "template",
-        "vault_var",
-        "optional",
-        "user",
-    }
-    if unknown:
-        raise CatalogError(f"{where}: key {key!r} has unknown fields {sorted(unknown)}")
     charset = str(raw.get("charset", "alnum"))
     if charset not in CHARSETS:
         raise CatalogError(
@@ -172,6 +226,8 @@ def _key_spec(where: str, key: str, raw: Any) -> KeySpec:
         vault_var=raw.get("vault_var"),
         optional=bool(raw.get("optional", False)),
         user=str(raw.get("user", "admin")),
+        rotate=_rotate_class(f"{where} key {key!r}", raw["rotate"]) if "rotate" in raw else None,
+        allow_empty=bool(raw.get("allow_empty", False)),
     )
 
 
@@ -186,6 +242,7 @@ def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
         raise CatalogError(f"catalog {path} is not valid YAML{at}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("secrets"), list):
         raise CatalogError(f"catalog {path}: expected a mapping with a 'secrets' list")
+    unknown_fields(f"catalog {path}", doc, DOC_FIELDS)
     if doc.get("version") != 1:
         raise CatalogError(f"catalog {path}: unsupported version {doc.get('version')!r} (expected 1)")
     entries: dict[str, Entry] = {}
@@ -199,9 +256,19 @@ def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
                 raise CatalogError(f"{where}: missing required field {req!r}")
         eid = str(raw["id"])
         where = f"{path}: secret {eid!r}"
-        for fld in ("id", "name", "namespace"):
-            if not _DNS1123.match(str(raw[fld])):
-                raise CatalogError(f"{where}: {fld} {raw[fld]!r} is not a DNS-1123 name")
+        unknown_fields(where, raw, ENTRY_FIELDS)
+        if not secret_rules.DNS1123_LABEL.match(eid) or len(eid) > 63:
+            raise CatalogError(f"{where}: id {eid!r} {secret_rules.RULE_LABEL}")
+        _rules(where, secret_rules.check_name, str(raw["name"]))
+        _rules(where, secret_rules.check_namespace, str(raw["namespace"]))
+        _rules(where, secret_rules.check_labels, raw.get("labels"))
+        _rules(where, secret_rules.check_annotations, raw.get("annotations"))
+        if "rotate" not in raw:
+            raise CatalogError(
+                f"{where}: missing required field 'rotate' (one of {', '.join(ROTATE_CLASSES)}; "
+                "docs/secrets.md#rotation-classes)"
+            )
+        rotate = _rotate_class(where, raw["rotate"])
         if eid in entries:
             raise CatalogError(f"{where}: duplicate id")
         loc = (str(raw["namespace"]), str(raw["name"]))
@@ -214,6 +281,11 @@ def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
         if not isinstance(raw["keys"], dict):
             raise CatalogError(f"{where}: keys must be a mapping")
         keys = {str(k): _key_spec(where, str(k), v) for k, v in raw["keys"].items()}
+        first_start = rotate == "first-start" or any(k.rotate == "first-start" for k in keys.values())
+        if first_start and not raw.get("rotate_steps"):
+            raise CatalogError(
+                f"{where}: rotate: first-start needs 'rotate_steps' (how to apply a new value in the app)"
+            )
         entries[eid] = Entry(
             id=eid,
             service=str(raw.get("service", eid)),
@@ -226,6 +298,8 @@ def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
             labels={str(k): str(v) for k, v in (raw.get("labels") or {}).items()},
             annotations={str(k): str(v) for k, v in (raw.get("annotations") or {}).items()},
             credentials={str(k): str(v) for k, v in (raw.get("credentials") or {}).items()},
+            rotate=rotate,
+            rotate_steps=str(raw.get("rotate_steps") or ""),
         )
     # references must resolve and must not loop
     for e in entries.values():

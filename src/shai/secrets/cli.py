@@ -2,64 +2,52 @@
 
 Mirrors kubeseal where they overlap (``seal --raw``, ``seal -f secret.yaml``,
 ``--cert FILE|URL``) and adds the catalog lifecycle: generate, rotate, seal, verify,
-show, export, scan, keygen, backup, restore, reencrypt.  See docs/secrets.md.
+show, export, scan, and (cli_keys.py) keygen, backup, restore, reencrypt. See docs/secrets.md.
+Rotate, generate, seal and keygen are transactions (transaction.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 import yaml
-from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
-from rich.console import Console
+from ansible_collections.vectorweight.shai.plugins.module_utils import sealing, secret_rules
 from rich.progress import Progress
 from rich.table import Table
 
+from shai import clikit
+from shai.secrets import cli_keys as _cli_keys  # noqa: F401  (registers keygen, backup, restore, reencrypt)
 from shai.secrets import lifecycle
 from shai.secrets import scan as scanner
-from shai.secrets.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
-from shai.secrets.vault import DEFAULT_VAULT, Vault, VaultError, atomic_write
-
-app = typer.Typer(
-    name="shai-secrets",
-    help="Generate, seal, rotate and recover the platform's secrets.",
-    no_args_is_help=True,
-    add_completion=False,
+from shai.secrets.catalog import DEFAULT_CATALOG, Catalog, load_catalog
+from shai.secrets.cli_common import (
+    ERRORS,
+    Ctx,
+    ExportFormat,
+    Scope,
+    SealFormat,
+    app,
+    ctx_of,
+    emit_json,
+    err,
+    fail,
+    open_vault,
+    out,
+    run_transaction,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+from shai.secrets.transaction import Transaction
+from shai.secrets.vault import DEFAULT_VAULT, Vault, VaultError
 
-
-@dataclass
-class Ctx:
-    catalog: Path
-    vault: Path
-    password_file: Path | None
-    gitops: Path
-    credentials: Path
-
-
-def _ctx(ctx: typer.Context) -> Ctx:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Ctx)
-    return obj
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    return typer.Exit(code)
-
-
-ERRORS = (CatalogError, VaultError, lifecycle.LifecycleError, sealing.SealingError)
+__all__ = ["app", "main"]
 
 
 @app.callback()
-def main(
+def _options(
     ctx: typer.Context,
     catalog: Path = typer.Option(DEFAULT_CATALOG, envvar="SHAI_SECRETS_CATALOG", help="Secret catalog YAML."),
     vault: Path = typer.Option(
@@ -81,8 +69,9 @@ def main(
     ctx.obj = Ctx(catalog, vault, vault_password_file, gitops, credentials)
 
 
-def _open(c: Ctx, must_exist: bool = False) -> Vault:
-    return lifecycle.open_vault(c.vault, c.password_file, must_exist=must_exist)
+def main() -> NoReturn:
+    """Console-script entry point under the CLI convention (docs/cli.md)."""
+    clikit.run(app, prog_name="shai-secrets")
 
 
 def _print_seal_results(results: list[lifecycle.SealResult]) -> None:
@@ -100,23 +89,37 @@ def _print_seal_results(results: list[lifecycle.SealResult]) -> None:
             out.print(f"ok       {r.path}")
 
 
-def _seal_catalog(
+def _plan_seal(
     c: Ctx,
+    catalog: Catalog,
     vault: Vault,
     cert_src: str | None,
     services: list[str] | None,
     force: bool = False,
     kubeconfig: str | None = None,
 ) -> list[lifecycle.SealResult]:
-    catalog = load_catalog(c.catalog)
+    """Plan (not write) every SealedSecret of the selection."""
     cert, _src = lifecycle.fetch_cert(cert_src, vault, kubeconfig=kubeconfig)
     entries = catalog.select(services)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("sealing", total=len(entries))
-        results = lifecycle.seal(
-            catalog, vault, c.gitops, cert, services, force=force, progress=lambda _id: progress.advance(task)
+        return lifecycle.seal(
+            catalog,
+            vault,
+            c.gitops,
+            cert,
+            services,
+            force=force,
+            progress=lambda _id: progress.advance(task),
+            write=False,
         )
-    return results
+
+
+def _credentials_if_outdated(c: Ctx, catalog: Catalog, vault: Vault) -> str | None:
+    """The credentials file's new text when the file exists and lags behind the vault."""
+    if lifecycle.credentials_current(c.credentials, catalog, vault) is False:
+        return lifecycle.credentials_markdown(catalog, vault)
+    return None
 
 
 @app.command()
@@ -127,18 +130,24 @@ def generate(
     ),
 ) -> None:
     """Generate every missing value (never touches existing ones); update the credentials file."""
-    c = _ctx(ctx)
+    c = ctx_of(ctx)
     try:
         catalog = load_catalog(c.catalog)
         if service:
             catalog.select(service)  # validate names
-        vault = _open(c)
+        vault = open_vault(c)
         report = lifecycle.generate(catalog, vault, only=service or None)
-        if report.changed or not vault.exists:
-            vault.save()
-        lifecycle.write_credentials(c.credentials, catalog, vault)
+        creds = lifecycle.credentials_markdown(catalog, vault)
     except ERRORS as exc:
-        raise _fail(str(exc)) from None
+        raise fail(exc) from None
+    tx = Transaction(
+        "shai-secrets generate",
+        c.gitops,
+        c.credentials,
+        vault=vault if report.changed or not vault.exists else None,
+        credentials_text=creds,
+    )
+    run_transaction(tx)
     for eid, key in report.generated:
         out.print(f"generated {eid}:{key}")
     for (eid, key), var, optional in report.missing_supplied:
@@ -146,14 +155,20 @@ def generate(
         out.print(f"{level}: {eid}:{key} is supplied by the operator: set {var} in {c.vault}")
     out.print(f"{len(report.generated)} value(s) generated; vault {c.vault}; credentials {c.credentials}")
     if any(not opt for _n, _v, opt in report.missing_supplied):
-        raise typer.Exit(2)
+        raise typer.Exit(1)
 
 
 @app.command()
 def rotate(
     ctx: typer.Context,
     service: list[str] = typer.Option(None, "--service", "-s", help="Catalog entry id or service to rotate."),
-    all_: bool = typer.Option(False, "--all", help="Rotate every generated secret."),
+    all_: bool = typer.Option(False, "--all", help="Rotate every 'online' secret (docs/secrets.md)."),
+    first_start: bool = typer.Option(
+        False,
+        "--first-start",
+        help="Also rotate the named entries' first-start values; you then apply them with the "
+        "entry's rotate_steps.",
+    ),
     seal_after: bool = typer.Option(
         True, "--seal/--no-seal", help="Re-seal into the GitOps tree afterwards."
     ),
@@ -161,29 +176,44 @@ def rotate(
         None, "--cert", help="Certificate FILE, URL or 'cluster' (default: vault)."
     ),
 ) -> None:
-    """Regenerate values (and everything derived from them), then re-seal."""
-    c = _ctx(ctx)
+    """Regenerate values by rotation class (and everything derived from them), then re-seal."""
+    c = ctx_of(ctx)
     if not service and not all_:
-        raise _fail("say what to rotate: --service NAME (repeatable) or --all", 2)
+        raise fail("say what to rotate: --service NAME (repeatable) or --all", clikit.EXIT_USAGE)
+    if first_start and all_:
+        raise fail(
+            "--first-start needs --service: first-start secrets are rotated one app at a time",
+            clikit.EXIT_USAGE,
+        )
+    results: list[lifecycle.SealResult] = []
     try:
         catalog = load_catalog(c.catalog)
-        vault = _open(c, must_exist=True)
-        report = lifecycle.generate(catalog, vault, rotate=service or None, rotate_all=all_)
+        vault = open_vault(c, must_exist=True)
+        report = lifecycle.generate(
+            catalog, vault, rotate=service or None, rotate_all=all_, first_start=first_start
+        )
         if seal_after:
-            cert_obj, _ = lifecycle.fetch_cert(cert, vault)
-            # plan first, then save the vault, then write the files: the vault (source of truth)
-            # never lags behind the tree; if writing fails, `shai-secrets seal` finishes the job
-            results = lifecycle.seal(catalog, vault, c.gitops, cert_obj, write=False)
-        vault.save()
-        if seal_after:
-            lifecycle.write_results(results)
-        lifecycle.write_credentials(c.credentials, catalog, vault)
+            results = _plan_seal(c, catalog, vault, cert, None)
+        creds = lifecycle.credentials_markdown(catalog, vault)
     except ERRORS as exc:
-        raise _fail(str(exc)) from None
+        raise fail(exc) from None
+    tx = Transaction(
+        "shai-secrets rotate " + ("--all" if all_ else " ".join(f"-s {s}" for s in service)),
+        c.gitops,
+        c.credentials,
+        vault=vault,
+        sealed=results,
+        credentials_text=creds,
+    )
+    run_transaction(tx)
     for eid, key in report.generated:
         out.print(f"rotated  {eid}:{key}")
-    if seal_after:
-        _print_seal_results(results)
+    for (eid, key), cls in report.kept:
+        out.print(f"kept     {eid}:{key} (rotate: {cls})")
+    _print_seal_results(results)
+    steps = {catalog.entries[eid].rotate_steps for eid, _k in report.generated if first_start}
+    for text in sorted(s for s in steps if s):
+        out.print(f"apply in the app: {text}")
 
 
 @app.command()
@@ -203,48 +233,77 @@ def seal(
     ),
     namespace: str | None = typer.Option(None, "--namespace", "-n"),
     name: str | None = typer.Option(None, "--name"),
-    scope: str = typer.Option("strict", "--scope", help="strict | namespace-wide | cluster-wide"),
-    output: str = typer.Option("yaml", "--format", "-o", help="yaml | json (manifest mode)."),
+    scope: Scope = typer.Option(Scope.strict, "--scope", help="strict | namespace-wide | cluster-wide"),
+    output: SealFormat = typer.Option(SealFormat.yaml, "--format", "-o", help="Manifest mode output."),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Accept an empty value."),
     service: list[str] = typer.Option(None, "--service", "-s", help="Catalog mode: only these entries."),
     force: bool = typer.Option(False, "--force", help="Catalog mode: re-seal even unchanged values."),
     kubeconfig: str | None = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG"),
 ) -> None:
-    """Seal: --raw (one value), -f (a Secret manifest), or the whole catalog into the GitOps tree."""
-    c = _ctx(ctx)
+    """Seal: --raw (one value), -f (a Secret manifest), or the whole catalog into the GitOps tree.
+
+    Catalog mode also removes temporary files an interrupted run left and rewrites an outdated
+    credentials file: it finishes an interrupted rotate."""
+    c = ctx_of(ctx)
     try:
         if raw or from_file:
-            vault = None if cert not in (None, "vault") else _open(c, must_exist=True)
-            cert_obj, _ = lifecycle.fetch_cert(cert, vault, kubeconfig=kubeconfig)
-            if raw:
-                value = sys.stdin.buffer.read()
-                if scope not in sealing.SCOPES:
-                    raise sealing.SealingError(
-                        f"--scope {scope!r}: expected one of {', '.join(sealing.SCOPES)}"
-                    )
-                sys.stdout.write(
-                    sealing.seal_value(cert_obj.public_key(), value, namespace or "", name or "", scope)
-                )
-                return
-            assert from_file is not None
-            text = sys.stdin.read() if from_file == "-" else Path(from_file).read_text(encoding="utf-8")
-            try:
-                secret = yaml.safe_load(text)
-            except yaml.YAMLError:
-                raise sealing.SealingError(f"{from_file}: not valid YAML") from None
-            if isinstance(secret, dict) and namespace and not (secret.get("metadata") or {}).get("namespace"):
-                secret.setdefault("metadata", {})["namespace"] = namespace
-            obj = sealing.secret_to_sealed_secret(
-                cert_obj.public_key(), secret, scope=scope if scope != "strict" else None
-            )
-            sys.stdout.write(json.dumps(obj, indent=2) + "\n" if output == "json" else sealing.dump_yaml(obj))
+            _seal_one(c, raw, from_file, cert, namespace, name, scope.value, output, allow_empty, kubeconfig)
             return
-        vault = _open(c, must_exist=True)
-        results = _seal_catalog(c, vault, cert, service or None, force=force, kubeconfig=kubeconfig)
+        catalog = load_catalog(c.catalog)
+        vault = open_vault(c, must_exist=True)
+        results = _plan_seal(c, catalog, vault, cert, service or None, force=force, kubeconfig=kubeconfig)
+        creds = _credentials_if_outdated(c, catalog, vault)
     except ERRORS as exc:
-        raise _fail(str(exc)) from None
-    except OSError as exc:
-        raise _fail(f"{exc.filename}: {exc.strerror}") from None
+        raise fail(exc) from None
+    tx = Transaction("shai-secrets seal", c.gitops, c.credentials, sealed=results, credentials_text=creds)
+    run_transaction(tx)
     _print_seal_results(results)
+    if creds is not None:
+        out.print(f"rewrote  {c.credentials} (it lagged behind the vault)")
+
+
+def _seal_one(
+    c: Ctx,
+    raw: bool,
+    from_file: str | None,
+    cert: str | None,
+    namespace: str | None,
+    name: str | None,
+    scope: str,
+    output: SealFormat,
+    allow_empty: bool,
+    kubeconfig: str | None,
+) -> None:
+    if raw:  # the name/namespace the value is bound to: same rules as a Secret's
+        if name:
+            secret_rules.check_name(name, where="--name")
+        if namespace:
+            secret_rules.check_namespace(namespace, where="--namespace")
+    vault = None if cert not in (None, "vault") else open_vault(c, must_exist=True)
+    cert_obj, _ = lifecycle.fetch_cert(cert, vault, kubeconfig=kubeconfig)
+    if raw:
+        value = sys.stdin.buffer.read()
+        secret_rules.check_data({"value": value}, allow_empty=allow_empty, where="stdin")
+        sys.stdout.write(sealing.seal_value(cert_obj.public_key(), value, namespace or "", name or "", scope))
+        return
+    assert from_file is not None
+    text = sys.stdin.read() if from_file == "-" else Path(from_file).read_text(encoding="utf-8")
+    try:
+        secret = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise sealing.SealingError(f"{from_file}: not valid YAML") from None
+    if isinstance(secret, dict) and (namespace or name):
+        meta = secret.setdefault("metadata", {})
+        if namespace and not meta.get("namespace"):
+            meta["namespace"] = namespace
+        if name:
+            meta["name"] = name
+    obj = sealing.secret_to_sealed_secret(
+        cert_obj.public_key(), secret, scope=scope if scope != "strict" else None, allow_empty=allow_empty
+    )
+    sys.stdout.write(
+        json.dumps(obj, indent=2) + "\n" if output == SealFormat.json else sealing.dump_yaml(obj)
+    )
 
 
 @app.command()
@@ -257,12 +316,12 @@ def unseal(
     reveal: bool = typer.Option(False, "--reveal", help="Print values (default: only key names and sizes)."),
 ) -> None:
     """Open a SealedSecret offline (like kubeseal --recovery-unseal)."""
-    c = _ctx(ctx)
+    c = ctx_of(ctx)
     try:
         if private_key:
             keys = [sealing.load_private_key(p.read_bytes(), source=str(p)) for p in private_key]
         else:
-            keys = lifecycle.private_keys(_open(c, must_exist=True))
+            keys = lifecycle.private_keys(open_vault(c, must_exist=True))
         text = sys.stdin.read() if from_file == "-" else Path(from_file).read_text(encoding="utf-8")
         try:
             obj = yaml.safe_load(text)
@@ -270,7 +329,7 @@ def unseal(
             raise sealing.SealingError(f"{from_file}: not valid YAML") from None
         opened = sealing.unseal_sealed_secret(keys, obj)
     except ERRORS as exc:
-        raise _fail(str(exc)) from None
+        raise fail(exc) from None
     if reveal:
         sys.stdout.write(
             yaml.safe_dump({k: v.decode("utf-8", "replace") for k, v in opened.items()}, sort_keys=True)
@@ -281,19 +340,28 @@ def unseal(
 
 
 @app.command()
-def verify(ctx: typer.Context) -> None:
-    """Every SealedSecret in the tree opens with a vault key and matches the catalog."""
-    c = _ctx(ctx)
+def verify(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="The report as JSON on stdout."),
+) -> None:
+    """Every SealedSecret opens with a vault key and matches the catalog and the vault; the
+    credentials file is current; no temporary file of an interrupted run is left."""
+    c = ctx_of(ctx)
     try:
         catalog = load_catalog(c.catalog)
-        n, problems = lifecycle.verify(catalog, _open(c, must_exist=True), c.gitops)
+        n, problems = lifecycle.verify(catalog, open_vault(c, must_exist=True), c.gitops, c.credentials)
     except ERRORS as exc:
-        raise _fail(str(exc)) from None
-    for p in problems:
-        err.print(f"FAIL {p.path}: {p.message}", highlight=False)
-    out.print(f"{n} SealedSecret(s) checked, {len(problems)} problem(s)")
+        raise fail(exc) from None
+    if as_json:
+        emit_json({"checked": n, "problems": [{"path": p.path, "message": p.message} for p in problems]})
+    else:
+        for p in problems:
+            err.print(f"FAIL {p.path}: {p.message}", highlight=False)
+        out.print(f"{n} SealedSecret(s) checked, {len(problems)} problem(s)")
     if problems:
         raise typer.Exit(1)
+    if n == 0:
+        raise fail(f"nothing checked: no SealedSecret under {c.gitops / 'secrets'}")
 
 
 @app.command()
@@ -301,37 +369,57 @@ def show(
     ctx: typer.Context,
     service: list[str] = typer.Option(None, "--service", "-s"),
     reveal: bool = typer.Option(False, "--reveal", help="Show plaintext values."),
+    as_json: bool = typer.Option(False, "--json", help="Status as JSON (values masked unless --reveal)."),
 ) -> None:
-    """Catalog status: every secret, where it is sealed, which values exist."""
-    c = _ctx(ctx)
+    """Catalog status: every secret, its rotation class, where it is sealed, which values exist."""
+    c = ctx_of(ctx)
     try:
         catalog = load_catalog(c.catalog)
-        vault = _open(c)
+        vault = open_vault(c)
         entries = catalog.select(service or None)
     except ERRORS as exc:
-        raise _fail(str(exc)) from None
-    if reveal:  # plain lines: a table would wrap or truncate values
-        for e in entries:
-            values, _missing = lifecycle.entry_values(vault, e)
-            for k in sorted(e.keys):
-                sys.stdout.write(f"{e.id}\t{e.namespace}/{e.name}\t{k}\t{values.get(k, '(missing)')}\n")
-        return
-    table = Table("id", "namespace/name", "key", "generator", "value", "sealed file")
+        raise fail(exc) from None
+    rows: list[dict[str, Any]] = []
     for e in entries:
         values, _missing = lifecycle.entry_values(vault, e)
-        sealed = c.gitops / e.relpath
-        for i, (k, spec) in enumerate(sorted(e.keys.items())):
-            shown = (
-                (values[k] if reveal else lifecycle.mask(values[k])) if k in values else "[red]missing[/red]"
+        for k, spec in sorted(e.keys.items()):
+            rows.append(
+                {
+                    "id": e.id,
+                    "namespace": e.namespace,
+                    "name": e.name,
+                    "key": k,
+                    "generator": spec.generator,
+                    "sealed": spec.sealed,
+                    "rotate": e.rotate_class(k),
+                    "present": k in values,
+                    "value": (values[k] if reveal else lifecycle.mask(values[k])) if k in values else None,
+                    "sealed_file": str(c.gitops / e.relpath),
+                    "sealed_file_exists": (c.gitops / e.relpath).exists(),
+                }
             )
-            table.add_row(
-                e.id if i == 0 else "",
-                f"{e.namespace}/{e.name}" if i == 0 else "",
-                k,
-                spec.generator + ("" if spec.sealed else " (vault only)"),
-                shown,
-                ("yes" if sealed.exists() else "no") if i == 0 else "",
-            )
+    if as_json:
+        emit_json(rows)
+        return
+    if reveal:  # plain lines: a table would wrap or truncate values
+        for r in rows:
+            shown = r["value"] if r["present"] else "(missing)"
+            sys.stdout.write(f"{r['id']}\t{r['namespace']}/{r['name']}\t{r['key']}\t{shown}\n")
+        return
+    table = Table("id", "namespace/name", "key", "generator", "rotate", "value", "sealed file")
+    last = ""
+    for r in rows:
+        first = r["id"] != last
+        last = r["id"]
+        table.add_row(
+            r["id"] if first else "",
+            f"{r['namespace']}/{r['name']}" if first else "",
+            r["key"],
+            r["generator"] + ("" if r["sealed"] else " (vault only)"),
+            r["rotate"],
+            r["value"] if r["present"] else "[red]missing[/red]",
+            ("yes" if r["sealed_file_exists"] else "no") if first else "",
+        )
     out.print(table)
 
 
@@ -339,17 +427,17 @@ def show(
 def export(
     ctx: typer.Context,
     service: list[str] = typer.Option(None, "--service", "-s"),
-    fmt: str = typer.Option("yaml", "--format", "-o", help="yaml | json | env"),
+    fmt: ExportFormat = typer.Option(ExportFormat.yaml, "--format", "-o", help="yaml | json | env"),
 ) -> None:
     """Print plaintext values (for the operator's password manager). Mind your terminal."""
-    c = _ctx(ctx)
+    c = ctx_of(ctx)
     try:
-        data = lifecycle.export(load_catalog(c.catalog), _open(c, must_exist=True), service or None)
+        data = lifecycle.export(load_catalog(c.catalog), open_vault(c, must_exist=True), service or None)
     except ERRORS as exc:
-        raise _fail(str(exc)) from None
-    if fmt == "json":
+        raise fail(exc) from None
+    if fmt == ExportFormat.json:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    elif fmt == "env":
+    elif fmt == ExportFormat.env:
         for eid, values in data.items():
             for k, v in sorted(values.items()):
                 var = f"{eid}_{k}".upper().replace("-", "_").replace(".", "_")
@@ -365,129 +453,43 @@ def scan_cmd(
     use_vault: bool = typer.Option(
         True, "--vault/--no-vault", help="Also look for every vault value (needs the vault password)."
     ),
+    as_json: bool = typer.Option(False, "--json", help="Findings as JSON on stdout."),
 ) -> None:
     """Fail if plaintext secrets appear: Secret data, vault values, tokens, high-entropy credentials."""
-    c = _ctx(ctx)
+    c = ctx_of(ctx)
+    if not path.exists():
+        raise fail(f"{path}: no such file or directory (nothing scanned)")
     values: list[tuple[str, str, str]] = []
     if use_vault:
         try:
-            vault = _open(c)
+            vault = open_vault(c)
             if vault.exists:
                 values = lifecycle.all_values(load_catalog(c.catalog), vault)
         except VaultError as exc:
             err.print(f"note: vault not searched ({exc})", highlight=False)
         except ERRORS as exc:
-            raise _fail(str(exc)) from None
-    findings = scanner.scan(path, values)
-    for f in findings:
-        out.print(str(f), highlight=False)
-    out.print(f"scan {path}: {len(findings)} finding(s)" + ("" if values else " (vault values not checked)"))
+            raise fail(exc) from None
+    files = list(scanner.iter_files(path, True))
+    if not files:
+        raise fail(f"{path}: no file to scan (nothing checked)")
+    findings = scanner.scan(path, values, files=files)
+    note = "" if values else " (vault values not checked)"
+    if as_json:
+        emit_json(
+            {
+                "path": str(path),
+                "files": len(files),
+                "vault_values_checked": bool(values),
+                "findings": [dataclasses.asdict(f) for f in findings],
+            }
+        )
+    else:
+        for f in findings:
+            out.print(str(f), highlight=False)
+        out.print(f"scan {path}: {len(files)} file(s), {len(findings)} finding(s){note}")
     if findings:
         raise typer.Exit(1)
 
 
-@app.command()
-def keygen(
-    ctx: typer.Context,
-    bits: int = typer.Option(4096, "--bits"),
-    force: bool = typer.Option(False, "--force", help="Add a new key even if one exists (key renewal)."),
-    cert_out: Path | None = typer.Option(None, "--cert-out", help="Also write the public certificate here."),
-) -> None:
-    """Create the controller's sealing key pair offline; private key into the vault only."""
-    c = _ctx(ctx)
-    try:
-        vault = _open(c)
-        cert_pem = lifecycle.keygen(vault, bits=bits, force=force)
-        vault.save()
-        if cert_out:
-            atomic_write(cert_out, cert_pem.encode("ascii"), 0o644)
-    except ERRORS as exc:
-        raise _fail(str(exc)) from None
-    cert = sealing.load_certificate(cert_pem)
-    out.print(
-        f"sealing key created (RSA-{bits}, fingerprint {sealing.cert_fingerprint(cert)[:16]}, "
-        f"valid until {sealing.cert_not_after(cert):%Y-%m-%d}); private key in {c.vault}"
-    )
-
-
-@app.command()
-def backup(
-    ctx: typer.Context,
-    kubeconfig: str | None = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG"),
-    namespace: str = typer.Option("kube-system", "--controller-namespace"),
-) -> None:
-    """Fetch every sealing key from the cluster into the vault."""
-    from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import KubeClient, KubeError
-
-    c = _ctx(ctx)
-    try:
-        vault = _open(c)
-        secrets = KubeClient(kubeconfig=kubeconfig).list_secrets(namespace, sealing.KEY_LABEL)
-        added = 0
-        for s in secrets:
-            name, key_pem, cert_pem = sealing.key_pair_from_secret(s)
-            added += lifecycle.add_key(vault, key_pem, cert_pem, name=str(name), active=False)
-        if secrets:
-            newest = max(secrets, key=lambda s: str((s.get("metadata") or {}).get("creationTimestamp", "")))
-            _n, key_pem, cert_pem = sealing.key_pair_from_secret(newest)
-            lifecycle.add_key(vault, key_pem, cert_pem, name=str(_n), active=True)
-        vault.save()
-    except (*ERRORS, KubeError) as exc:
-        raise _fail(str(exc)) from None
-    out.print(f"{len(secrets)} key(s) found in {namespace}, {added} new; vault {c.vault}")
-
-
-@app.command()
-def restore(
-    ctx: typer.Context,
-    kubeconfig: str | None = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG"),
-    namespace: str = typer.Option("kube-system", "--controller-namespace"),
-) -> None:
-    """Install every vault sealing key into the cluster (restart the controller afterwards)."""
-    from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import KubeClient, KubeError
-
-    c = _ctx(ctx)
-    try:
-        vault = _open(c, must_exist=True)
-        client = KubeClient(kubeconfig=kubeconfig)
-        changed = 0
-        for k in restorable_keys(vault):
-            manifest = sealing.key_secret_manifest(k["name"], k["private_key"], k["certificate"], namespace)
-            ch, _ = client.apply_secret(manifest)
-            changed += bool(ch)
-    except (*ERRORS, KubeError) as exc:
-        raise _fail(str(exc)) from None
-    out.print(f"{changed} key Secret(s) created/updated in {namespace}; restart the controller to load them")
-
-
-def restorable_keys(vault: Vault) -> list[dict[str, Any]]:
-    keys = [dict(k) for k in vault.data.get("vault_sealed_secrets_keys") or []]
-    for k in keys:
-        if not str(k.get("name", "")).startswith("sealed-secrets-key"):
-            k["name"] = lifecycle.key_secret_name(str(k.get("fingerprint", "")))
-    return keys
-
-
-@app.command()
-def reencrypt(
-    ctx: typer.Context,
-    cert: str | None = typer.Option(
-        None, "--cert", help="Newest certificate FILE, URL or 'cluster' (default: vault)."
-    ),
-    kubeconfig: str | None = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG"),
-) -> None:
-    """Re-seal every SealedSecret in the tree against the newest certificate."""
-    c = _ctx(ctx)
-    try:
-        vault = _open(c, must_exist=True)
-        cert_obj, src = lifecycle.fetch_cert(cert, vault, kubeconfig=kubeconfig)
-        changed = lifecycle.reencrypt(c.gitops, vault, cert_obj)
-    except ERRORS as exc:
-        raise _fail(str(exc)) from None
-    for p in changed:
-        out.print(f"resealed {p}")
-    out.print(f"{len(changed)} file(s) re-sealed against {src}")
-
-
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
+from ansible_collections.vectorweight.shai.plugins.module_utils import atomic, sealing, secret_rules
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 from shai.secrets.catalog import (
     Catalog,
@@ -26,7 +27,7 @@ from shai.secrets.catalog import (
     generate_random,
     render_template,
 )
-from shai.secrets.vault import Vault, VaultError, atomic_write
+from shai.secrets.vault import Vault, VaultError
 
 DEFAULT_GITOPS = Path("gitops")
 DEFAULT_CREDENTIALS = Path("ADMIN_CREDENTIALS.local.md")
@@ -35,7 +36,12 @@ SEALED_SUFFIX = ".sealedsecret.yaml"
 Node = tuple[str, str]
 
 
-class LifecycleError(Exception):
+MIN_KEY_BITS = 2048
+RECOMMENDED_KEY_BITS = 4096
+RANDOM_GENERATORS = ("password", "hex", "base64", "fernet", "timestamp")
+
+
+class LifecycleError(ShaiError):  # type: ignore[misc]  # ShaiError is untyped (module_utils)
     """A lifecycle step cannot proceed; message names what is wrong, never a value."""
 
 
@@ -75,10 +81,52 @@ def entry_values(vault: Vault, entry: Entry) -> tuple[dict[str, str], list[str]]
 class GenerateReport:
     generated: list[Node] = field(default_factory=list)
     missing_supplied: list[tuple[Node, str, bool]] = field(default_factory=list)  # node, vault var, optional
+    kept: list[tuple[Node, str]] = field(default_factory=list)  # not rotated: node, rotation class
 
     @property
     def changed(self) -> bool:
         return bool(self.generated)
+
+
+def rotation_plan(
+    catalog: Catalog,
+    rotate: list[str] | None = None,
+    rotate_all: bool = False,
+    first_start: bool = False,
+) -> tuple[set[Node], list[tuple[Node, str]]]:
+    """Which values a rotation regenerates, by rotation class (docs/secrets.md#rotation-classes).
+
+    ``--all`` rotates only ``online`` values; naming an entry also rotates its ``first-start``
+    values when the operator passes ``first_start`` (and then applies them with the entry's
+    ``rotate_steps``), and refuses otherwise; ``never`` values are never regenerated.
+    Returns (values to regenerate, values kept with their class). Derived values follow.
+    """
+    entries = list(catalog.entries.values()) if rotate_all else catalog.select(rotate)
+    nodes: set[Node] = set()
+    kept: list[tuple[Node, str]] = []
+    refused: list[Entry] = []
+    for entry in entries:
+        for key, spec in entry.keys.items():
+            if spec.generator not in RANDOM_GENERATORS:
+                continue  # derived (follows its source) or supplied (the operator's)
+            cls = entry.rotate_class(key)
+            if cls == "online" or (cls == "first-start" and first_start and not rotate_all):
+                nodes.add((entry.id, key))
+            else:
+                kept.append(((entry.id, key), cls))
+                if cls == "first-start" and not rotate_all and entry not in refused:
+                    refused.append(entry)
+    if refused:
+        lines = [
+            f"{e.id}: rotate: first-start (the app reads it only on its first start). "
+            f"Rotate it with --first-start, then apply the new value: {e.rotate_steps}"
+            for e in refused
+        ]
+        raise LifecycleError("refusing to rotate first-start secrets; nothing changed.\n" + "\n".join(lines))
+    if not nodes and not rotate_all:
+        names = ", ".join(f"{eid}:{key} ({cls})" for (eid, key), cls in kept) or "no generated values"
+        raise LifecycleError(f"nothing to rotate: {names}; nothing changed")
+    return nodes, kept
 
 
 def generate(
@@ -87,6 +135,7 @@ def generate(
     rotate: list[str] | None = None,
     rotate_all: bool = False,
     only: list[str] | None = None,
+    first_start: bool = False,
 ) -> GenerateReport:
     """Fill in missing generated values; with ``rotate``/``rotate_all``, regenerate those entries.
 
@@ -100,13 +149,9 @@ def generate(
     report = GenerateReport()
     store = vault.secrets()
     meta = vault.meta()
-    rotate_ids = (
-        {e.id for e in catalog.entries.values()}
-        if rotate_all
-        else {e.id for e in catalog.select(rotate)}
-        if rotate
-        else set()
-    )
+    rotate_nodes: set[Node] = set()
+    if rotate or rotate_all:
+        rotate_nodes, report.kept = rotation_plan(catalog, rotate, rotate_all, first_start)
     changed: set[Node] = set()
     lookup: dict[Node, str] = {}
     for eid, key in dependency_order(catalog):
@@ -136,7 +181,7 @@ def generate(
             user, _, hashed = str(current or "").partition(":")
             need = deps_changed or user != spec.user or not _bcrypt_matches(lookup[deps[0]], hashed)
         else:
-            need = current is None or deps_changed or eid in rotate_ids
+            need = current is None or deps_changed or (eid, key) in rotate_nodes
         if need:
             if spec.generator == "bcrypt":
                 value = bcrypt_hash(lookup[(eid, cast(str, spec.source))])
@@ -157,7 +202,7 @@ def generate(
     for eid in {n[0] for n in changed}:
         m = meta.setdefault(eid, {})
         m.setdefault("generated", now)
-        if eid in rotate_ids:
+        if any(n[0] == eid for n in rotate_nodes):
             m["rotated"] = now
     # drop stored keys the catalog no longer declares
     for eid in list(store):
@@ -189,6 +234,11 @@ def _bcrypt_matches(plaintext: str, hashed: str) -> bool:
 
 def keygen(vault: Vault, bits: int = 4096, force: bool = False) -> str:
     """Create the controller key pair offline; private key only into the vault. Returns cert PEM."""
+    if bits < MIN_KEY_BITS:
+        raise LifecycleError(
+            f"--bits {bits}: a sealing key needs at least {MIN_KEY_BITS} bits "
+            f"({RECOMMENDED_KEY_BITS} recommended)"
+        )
     if vault.data.get("vault_sealed_secrets_private_key") and not force:
         raise LifecycleError(
             f"{vault.path} already holds a sealing key; use --force to add a new one "
@@ -365,6 +415,11 @@ def seal(
                 )
             )
             continue
+        empty_not_allowed = {k: v for k, v in data.items() if v == "" and not entry.keys[k].allow_empty}
+        try:
+            secret_rules.check_data(empty_not_allowed, where=f"secret {entry.id!r}")
+        except secret_rules.InvalidSecretError as exc:
+            raise LifecycleError(str(exc)) from None
         existing = None if force else read_sealed(path)
         plan = sealing.reconcile_sealed_secret(
             cert,
@@ -378,6 +433,7 @@ def seal(
             existing=existing,
             digest_key=str(digest_key).encode(),
             rand=rand,
+            allow_empty=True,  # empty values were checked per key above
         )
         results.append(
             SealResult(
@@ -393,15 +449,10 @@ def seal(
         if progress:
             progress(entry.id)
     if write:
-        write_results(results)
+        for r in results:
+            if r.changed:
+                atomic.atomic_write(str(r.path), r.text, 0o644)
     return results
-
-
-def write_results(results: list[SealResult]) -> None:
-    """Write the planned, changed SealedSecrets (each atomically)."""
-    for r in results:
-        if r.changed:
-            atomic_write(r.path, r.text.encode("utf-8"), 0o644)
 
 
 @dataclass
@@ -415,8 +466,22 @@ def sealed_files(gitops: Path) -> list[Path]:
     return sorted(root.rglob(f"*{SEALED_SUFFIX}")) if root.is_dir() else []
 
 
-def verify(catalog: Catalog, vault: Vault, gitops: Path) -> tuple[int, list[VerifyProblem]]:
-    """Every SealedSecret under gitops/secrets opens with a vault key and matches the catalog."""
+def leftover_temps(gitops: Path, *files: Path) -> list[Path]:
+    """Temporary files an interrupted write left: under gitops/secrets, and next to ``files``."""
+    found = [Path(p) for p in atomic.leftover_temps(str(gitops / "secrets"), recursive=True)]
+    for f in files:
+        found += [
+            Path(p) for p in atomic.leftover_temps(str(f.parent)) if Path(p).name.startswith(f".{f.name}.")
+        ]
+    return sorted(set(found))
+
+
+def verify(
+    catalog: Catalog, vault: Vault, gitops: Path, credentials: Path | None = None
+) -> tuple[int, list[VerifyProblem]]:
+    """Every SealedSecret under gitops/secrets opens with a vault key and matches the catalog;
+    the credentials file (when given and present) says what the vault says; no temporary file
+    of an interrupted write is left."""
     keys = private_keys(vault)
     if not keys:
         raise LifecycleError(f"{vault.path} holds no sealing private key (run keygen or backup)")
@@ -469,6 +534,17 @@ def verify(catalog: Catalog, vault: Vault, gitops: Path) -> tuple[int, list[Veri
                 problems.append(
                     VerifyProblem(str(gitops / entry.relpath), f"secret {entry.id!r} is not sealed yet")
                 )
+    if credentials is not None and credentials_current(credentials, catalog, vault) is False:
+        problems.append(
+            VerifyProblem(
+                str(credentials),
+                "does not match the vault (an interrupted rotate?); `shai-secrets seal` rewrites it",
+            )
+        )
+    for tmp in leftover_temps(gitops, *([vault.path] + ([credentials] if credentials else []))):
+        problems.append(
+            VerifyProblem(str(tmp), "temporary file of an interrupted write; `shai-secrets seal` removes it")
+        )
     return len(files), problems
 
 
@@ -504,11 +580,12 @@ def reencrypt(gitops: Path, vault: Vault, cert: Any) -> list[Path]:
             existing=obj,
             digest_key=str(digest_key).encode() if digest_key else None,
             private_keys=keys,
+            allow_empty=True,  # re-sealing what is already sealed
         )
         if plan["changed"]:
             planned.append((path, str(sealing.dump_yaml(plan["object"]))))
     for path, text in planned:
-        atomic_write(path, text.encode("utf-8"), 0o644)
+        atomic.atomic_write(str(path), text, 0o644)
     return [p for p, _ in planned]
 
 
@@ -521,11 +598,14 @@ def mask(value: str) -> str:
     return "*" * 8 if value else ""
 
 
+CREDENTIALS_STAMP = "Generated by `shai-secrets` on "
+
+
 def credentials_markdown(catalog: Catalog, vault: Vault) -> str:
     lines = [
         "# ADMIN CREDENTIALS (local only, never commit)",
         "",
-        f"Generated by `shai-secrets` on {_now()} from the vault. Mode 0600, gitignored.",
+        f"{CREDENTIALS_STAMP}{_now()} from the vault. Mode 0600, gitignored.",
         "",
         "| Service | URL | User | Password |",
         "|---|---|---|---|",
@@ -547,8 +627,17 @@ def credentials_markdown(catalog: Catalog, vault: Vault) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_credentials(path: Path, catalog: Catalog, vault: Vault) -> None:
-    atomic_write(path, credentials_markdown(catalog, vault).encode("utf-8"), 0o600)
+def _without_stamp(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.startswith(CREDENTIALS_STAMP)]
+
+
+def credentials_current(path: Path, catalog: Catalog, vault: Vault) -> bool | None:
+    """Whether the credentials file says what the vault says (None: there is no file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return _without_stamp(text) == _without_stamp(credentials_markdown(catalog, vault))
 
 
 def export(catalog: Catalog, vault: Vault, services: list[str] | None = None) -> dict[str, dict[str, str]]:

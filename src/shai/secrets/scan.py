@@ -247,12 +247,16 @@ def scan_text(path: Path, text: str, values: Iterable[tuple[str, str, str]] = ()
 
 
 def scan(
-    root: Path, values: Iterable[tuple[str, str, str]] = (), respect_gitignore: bool = True
+    root: Path,
+    values: Iterable[tuple[str, str, str]] = (),
+    respect_gitignore: bool = True,
+    files: Iterable[Path] | None = None,
 ) -> list[Finding]:
-    """Scan a file or a tree (inside git: what git would commit, ignored files excluded)."""
+    """Scan a file or a tree (inside git: what git would commit, ignored files excluded);
+    ``files``: the list :func:`iter_files` already made."""
     vals = list(values)
     findings: list[Finding] = []
-    for path in iter_files(root, respect_gitignore):
+    for path in iter_files(root, respect_gitignore) if files is None else files:
         text = _read_text(path)
         if text is None:
             continue

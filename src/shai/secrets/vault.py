@@ -16,19 +16,21 @@ keeps every other variable in it untouched:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
+
+__all__ = ["DEFAULT_VAULT", "PASSWORD_ENV", "Vault", "VaultError", "atomic_write", "password_file"]
 
 DEFAULT_VAULT = Path("inventories/homelab/group_vars/all/vault.yml")
 PASSWORD_ENV = ("SHAI_VAULT_PASSWORD_FILE", "ANSIBLE_VAULT_PASSWORD_FILE")
 
 
-class VaultError(Exception):
+class VaultError(ShaiError):  # type: ignore[misc]  # ShaiError is untyped (module_utils)
     """Vault cannot be read or written; message names the file, never a value."""
 
 
@@ -54,27 +56,6 @@ def _vaultlib(pw_file: Path) -> Any:
     secret = get_file_vault_secret(filename=str(pw_file), vault_id="default", loader=DataLoader())
     secret.load()
     return VaultLib([("default", secret)])
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory + rename.
-
-    A crash or error leaves the previous file intact.  The temp file is created with
-    ``mode`` from the start so plaintext is never world-readable, not even briefly.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class Vault:
@@ -112,11 +93,14 @@ class Vault:
             raise VaultError(f"{self.path}: decrypted content is not a mapping of variables")
         return doc
 
-    def save(self) -> None:
+    def encrypted(self) -> bytes:
+        """The file content :meth:`save` writes (encrypted)."""
         text = "---\n# Managed by shai-secrets (ansible-vault encrypted). Edit with ansible-vault edit.\n"
         text += yaml.safe_dump(self.data, sort_keys=True, default_flow_style=False, width=1000)
-        blob = self._lib.encrypt(text.encode("utf-8"))
-        atomic_write(self.path, blob, 0o600)
+        return bytes(self._lib.encrypt(text.encode("utf-8")))
+
+    def save(self) -> None:
+        atomic_write(str(self.path), self.encrypted(), 0o600)
         self.exists = True
 
     # -- typed accessors --------------------------------------------------------------
