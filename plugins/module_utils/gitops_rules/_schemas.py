@@ -13,7 +13,6 @@ import glob
 import json
 import os
 import re
-import tempfile
 
 try:
     import jsonschema
@@ -30,6 +29,7 @@ try:
 except ImportError:  # pragma: no cover
     HAS_KUBERNETES_VALIDATE = False
 
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import GitopsError, _Loader, yaml
 
 
@@ -82,12 +82,7 @@ def _crd_cache_store(files, schemas):
     """Best effort: a cache that cannot be written only costs time."""
     try:
         path = crd_cache_path(files)
-        if not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path))
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".gitops-crds-")
-        with os.fdopen(fd, "w") as handle:
-            json.dump([dict(key=list(k), schema=v) for k, v in sorted(schemas.items())], handle)
-        os.rename(tmp, path)
+        atomic_write(path, json.dumps([dict(key=list(k), schema=v) for k, v in sorted(schemas.items())]))
     except OSError:
         pass
 
