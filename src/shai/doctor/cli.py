@@ -37,8 +37,8 @@ def _print(report: Report) -> None:
 
 @app.command(help="Check an inventory is ready for a first run (read-only). Exit 0 only when it is.")
 def doctor(
-    inventory: Path = typer.Option(
-        ..., "-i", "--inventory", help="Inventory directory or file, as ansible-playbook -i takes it."
+    inventory: Path | None = typer.Option(
+        None, "-i", "--inventory", help="Inventory directory or file, as ansible-playbook -i takes it."
     ),
     offline: bool = typer.Option(
         False, "--offline", help="Only the checks that need no network (vault, keys, pins, inventory)."
@@ -58,6 +58,8 @@ def doctor(
             where = "offline" if check.offline else "online "
             out.print(f"{check.id:17} {where} {check.description}", markup=False, highlight=False)
         raise typer.Exit(EXIT_OK)
+    if inventory is None:
+        raise typer.BadParameter("an inventory is required", param_hint="'-i' / '--inventory'")
     if not inventory.exists():
         from shai.clikit import fail
 
