@@ -13,7 +13,9 @@ What it does, in one pass over the bytes:
 * resumes from an existing ``.part`` with ``Range: bytes=N-`` (the bytes already on disk are
   re-hashed locally, never re-transferred); a server that ignores Range (200) restarts cleanly;
 * sends ``Authorization: Bearer <token>`` to the origin host only (dropped on a redirect to
-  another host, e.g. a CDN with a signed URL);
+  another host, e.g. a CDN with a signed URL, and on a redirect from https to http);
+  :func:`token_for` decides whether a URL gets the token at all: only the Hub endpoint's host,
+  and never over plain http unless the caller was told so explicitly (``token_over_http``);
 * verifies the size and digest, then renames ``.part`` onto ``dest`` atomically (``finalize``
   lets an Ansible module use ``module.atomic_move``); on a digest mismatch the ``.part`` is
   removed and ``dest`` is untouched;
@@ -36,13 +38,15 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
+
 CHUNK_SIZE = 4 * 1024 * 1024
 PART_SUFFIX = ".part"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 USER_AGENT = "shai-download/1"
 
 
-class DownloadError(Exception):
+class DownloadError(ShaiError):
     """A download failed; ``str(exc)`` is a complete, human-readable sentence."""
 
     def __init__(self, message, url=None, status=None, error_code=None, resumable=False):
@@ -61,7 +65,8 @@ class _OriginAuthRedirectHandler(HTTPRedirectHandler):
         if new is None:
             return None
         auth = req.unredirected_hdrs.get("Authorization") or req.headers.get("Authorization")
-        if auth and urlsplit(newurl).netloc == urlsplit(req.full_url).netloc:
+        old, target = urlsplit(req.full_url), urlsplit(newurl)
+        if auth and target.netloc == old.netloc and not (old.scheme == "https" and target.scheme != "https"):
             new.add_unredirected_header("Authorization", auth)
         return new
 
@@ -86,6 +91,26 @@ def hf_resolve_url(repo_id, path, revision="main", endpoint=None, repo_type="mod
         quote(revision, safe=""),
         quote(path),
     )
+
+
+def token_for(url, token, endpoint=None, token_over_http=False):
+    """``(token or None, reason)``: whether ``url`` may carry the Hugging Face ``token``.
+
+    The token belongs to the Hub endpoint (``endpoint``, ``HF_ENDPOINT``, huggingface.co): a URL
+    on any other host never gets it, and a plain-http URL gets it only with
+    ``token_over_http=True`` (an operator's explicit, per-entry choice for a lab mirror).
+    ``reason`` says why the token was withheld (empty when it is sent or there is none).
+    """
+    if not token:
+        return None, ""
+    parts = urlsplit(url)
+    home = urlsplit(hf_endpoint(endpoint))
+    if (parts.hostname or "").lower() != (home.hostname or "").lower() or (parts.port != home.port):
+        return None, "the token was not sent: %s is not the Hugging Face endpoint %s" % (
+            parts.netloc, home.netloc)
+    if parts.scheme != "https" and not token_over_http:
+        return None, "the token was not sent over plain http (set token_over_http on the entry to allow it)"
+    return token, ""
 
 
 def _headers(token=None, extra=None):

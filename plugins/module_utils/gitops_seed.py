@@ -28,6 +28,7 @@ import subprocess
 import tempfile
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import read_tree, tree_diff
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 _TOKEN_ENV = "SHAI_GITOPS_TOKEN"
 _ASKPASS = (
@@ -40,24 +41,60 @@ _ASKPASS = (
 )
 
 
-class SeedError(Exception):
+class SeedError(ShaiError):
     """The seed could not complete; the message says why and what to do."""
 
 
 class SeedResult:
-    __slots__ = ("changed", "commit", "diff", "files", "attempts", "pushed")
+    __slots__ = ("changed", "commit", "diff", "files", "attempts", "pushed", "deleted")
 
-    def __init__(self, changed, commit, diff, files, attempts, pushed):
+    def __init__(self, changed, commit, diff, files, attempts, pushed, deleted=None):
         self.changed = changed
         self.commit = commit
         self.diff = diff
         self.files = files
         self.attempts = attempts
         self.pushed = pushed
+        # files under `path` that the rendered tree does not have (an operator's additions):
+        # the seed removes them, and says so file by file
+        self.deleted = list(deleted or [])
 
     def as_dict(self):
         return dict(changed=self.changed, commit=self.commit, files=self.files, attempts=self.attempts,
-                    pushed=self.pushed)
+                    pushed=self.pushed, deleted=self.deleted)
+
+
+_CHECKED_OUT = ("refusing to update checked out branch", "branch is currently checked out")
+
+
+def _local_repo_dir(url):
+    """The directory of a local repository URL (a path or file://), else None."""
+    if url.startswith("file://"):
+        return url[len("file://"):]
+    if "://" in url or (":" in url.split("/", 1)[0] and not url.startswith("/")):
+        return None  # ssh://, https://, git://, user@host:path
+    return url
+
+
+def check_not_checked_out(git, url, branch):
+    """Refuse a non-bare local repository that has ``branch`` checked out: git would refuse the
+    push (receive.denyCurrentBranch) and nothing could ever be seeded there."""
+    path = _local_repo_dir(url)
+    if path is None or not os.path.isdir(path):
+        return
+    bare = git.run(["-C", path, "rev-parse", "--is-bare-repository"], check=False)
+    if bare.returncode != 0 or bare.stdout.strip() == "true":
+        return
+    head = git.run(["-C", path, "symbolic-ref", "--quiet", "HEAD"], check=False).stdout.strip()
+    if head == "refs/heads/" + branch:
+        raise SeedError(_checked_out_message(url, branch))
+
+
+def _checked_out_message(url, branch):
+    return (
+        "%s is a non-bare repository with branch %s checked out: git refuses to push into it. "
+        "Seed a bare repository (git clone --bare), or check out another branch there" % (url, branch)
+    )
 
 
 def redact(text, token):
@@ -149,6 +186,7 @@ def seed(files, url, branch="main", path="", message="shai gitops: seed rendered
     try:
         os.chmod(tmp, stat.S_IRWXU)
         git = _Git(tmp, token=token, username=username, ssh_command=ssh_command, timeout=timeout)
+        check_not_checked_out(git, url, branch)
         repo = os.path.join(tmp, "repo")
         diff = ""
         changed_files = []
@@ -166,6 +204,7 @@ def seed(files, url, branch="main", path="", message="shai gitops: seed rendered
             changed_files = sorted(
                 prefix + rel for rel in set(before) | set(files) if before.get(rel) != files.get(rel)
             )
+            deleted = sorted(prefix + rel for rel in before if rel not in files)
             if want_diff:
                 diff = tree_diff(
                     dict((prefix + k, v) for k, v in before.items()), dict((prefix + k, v) for k, v in files.items())
@@ -173,14 +212,16 @@ def seed(files, url, branch="main", path="", message="shai gitops: seed rendered
             if not changed_files:
                 return SeedResult(False, head, "", [], attempt, False)
             if check_mode:
-                return SeedResult(True, head, diff, changed_files, attempt, False)
+                return SeedResult(True, head, diff, changed_files, attempt, False, deleted)
             git.run(["add", "--all", "--", path or "."], cwd=repo)
             git.run(["commit", "--quiet", "--no-verify", "-m", message], cwd=repo)
             commit = git.run(["rev-parse", "HEAD"], cwd=repo).stdout.strip()
             push = git.run(["push", "--porcelain", "origin", "HEAD:refs/heads/" + branch], cwd=repo, check=False)
             if push.returncode == 0:
-                return SeedResult(True, commit, diff, changed_files, attempt, True)
+                return SeedResult(True, commit, diff, changed_files, attempt, True, deleted)
             err = redact(push.stderr + push.stdout, token)
+            if any(marker in err for marker in _CHECKED_OUT):
+                raise SeedError(_checked_out_message(url, branch))
             if "rejected" not in err and "fetch first" not in err and "non-fast-forward" not in err:
                 raise SeedError("git push to %s failed: %s" % (url, err.strip()))
             # Someone pushed meanwhile: start again from the new remote head.

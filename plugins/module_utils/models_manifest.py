@@ -16,6 +16,7 @@ The manifest is an Ansible vars file with one top-level key, ``shai_models``::
           root: /srv/models                    # base of relative `dest` folders (needed if files)
           ollama:
             - name: llama3.1:8b                # name[:tag], tag defaults to latest
+              litellm: chat                    # LiteLLM group it serves (optional; docs/gitops.md)
           files:
             - name: xtts-v2                    # unique within the target
               hf: {repo: coqui/XTTS-v2, revision: <40-hex commit>, include: ["*.pth", "*.json"]}
@@ -35,6 +36,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -54,12 +56,12 @@ _TARGET_KEYS = {
     "files",
     "prune",
 }
-_OLLAMA_KEYS = {"name", "digest", "insecure"}
-_FILE_KEYS = {"name", "url", "sha256", "hf", "dest", "filename", "mode"}
+_OLLAMA_KEYS = {"name", "digest", "insecure", "litellm"}  # litellm: the LiteLLM group it serves (gitops)
+_FILE_KEYS = {"name", "url", "sha256", "hf", "dest", "filename", "mode", "token_over_http"}
 _HF_KEYS = {"repo", "revision", "include", "exclude", "repo_type", "path"}
 
 
-class ManifestError(ValueError):
+class ManifestError(ShaiError, ValueError):
     """The manifest is invalid; ``errors`` lists every problem, each naming its entry."""
 
     def __init__(self, source, errors):
@@ -68,6 +70,32 @@ class ManifestError(ValueError):
         super(ManifestError, self).__init__(
             "%s is not a valid models manifest:\n  - %s" % (source, "\n  - ".join(self.errors))
         )
+
+
+def filename_problem(value):
+    """Why ``value`` cannot be a file name inside a model folder, or None if it can.
+
+    A file name is exactly one path component: not empty, not ``.``/``..``, no ``/``, ``\\`` or
+    NUL - so ``dest/filename`` can never point outside ``dest``. The model_file module checks
+    the same (and that the resolved path stays under ``dest``).
+    """
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty file name"
+    if value in (".", "..") or "/" in value or "\\" in value or "\0" in value:
+        return "must be a single file name without '/', '\\' or '..', got %r" % (value,)
+    return None
+
+
+def relpath_problem(value):
+    """Why ``value`` cannot be a relative path inside a folder (every component checked), or None."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty relative path"
+    if value.startswith("/"):
+        return "must be relative, got %r" % (value,)
+    for part in value.split("/"):
+        if filename_problem(part) is not None:
+            return "must not contain an empty, '.' or '..' component, got %r" % (value,)
+    return None
 
 
 def _str_list(value):
@@ -167,6 +195,16 @@ def _check_file(where, entry, has_root, errors, allow_unpinned=False):
         if hf.get("repo_type", "model") not in ("model", "dataset", "space"):
             errors.append("%s: hf.repo_type must be model, dataset or space" % label)
             ok = False
+    if "filename" in entry and filename_problem(entry["filename"]) is not None:
+        errors.append("%s: filename %s" % (label, filename_problem(entry["filename"])))
+        ok = False
+    hf_path = entry["hf"].get("path") if isinstance(entry.get("hf"), dict) else None
+    if isinstance(hf_path, str) and relpath_problem(hf_path):
+        errors.append("%s: hf.path %s" % (label, relpath_problem(hf_path)))
+        ok = False
+    if not isinstance(entry.get("token_over_http", False), bool):
+        errors.append("%s: token_over_http must be true or false" % label)
+        ok = False
     dest = entry.get("dest")
     if not isinstance(dest, str) or not dest:
         errors.append("%s: dest (the folder the file goes to) is required" % label)
@@ -174,8 +212,8 @@ def _check_file(where, entry, has_root, errors, allow_unpinned=False):
     elif not dest.startswith("/") and not has_root:
         errors.append("%s: dest %r is relative but the target has no root" % (label, dest))
         ok = False
-    elif ".." in dest.split("/"):
-        errors.append("%s: dest must not contain '..'" % label)
+    elif ".." in dest.split("/") or "." in dest.split("/") or "\0" in dest:
+        errors.append("%s: dest must not contain a '.' or '..' component" % label)
         ok = False
     if not ok:
         return None
@@ -271,6 +309,22 @@ def validate(data, source="models.yml", allow_unpinned=False):
     out = dict(data)
     out["targets"] = out_targets
     return out
+
+
+def contained_path(dest, filename):
+    """``dest/filename`` if ``filename`` is one safe component and the resolved path (symlinks
+    followed) stays under the resolved ``dest``; raises ManifestError otherwise."""
+    problem = filename_problem(filename)
+    if problem is not None:
+        raise ManifestError("model_file", ["filename %s" % problem])
+    import os
+
+    path = os.path.join(dest, filename)
+    real_dest = os.path.realpath(dest)
+    real = os.path.realpath(path)
+    if os.path.dirname(real) != real_dest and not real.startswith(real_dest.rstrip(os.sep) + os.sep):
+        raise ManifestError("model_file", ["%s resolves to %s, outside %s" % (path, real, real_dest)])
+    return path
 
 
 def file_dest_dir(target, entry):

@@ -19,6 +19,8 @@ import socket
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, build_opener
 
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
+
 DEFAULT_URL = "http://127.0.0.1:11434"
 DEFAULT_REGISTRY = "registry.ollama.ai"
 DEFAULT_NAMESPACE = "library"
@@ -26,7 +28,7 @@ DEFAULT_NAMESPACE = "library"
 _OPENER = build_opener()
 
 
-class OllamaError(Exception):
+class OllamaError(ShaiError):
     """An Ollama API call failed; ``str(exc)`` is a complete sentence."""
 
 

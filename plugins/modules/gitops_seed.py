@@ -125,6 +125,14 @@ pushed:
   description: Whether a commit was pushed.
   returned: always
   type: bool
+deleted:
+  description:
+    - Paths (relative to the repository root) under O(path) that the rendered tree does not have
+      and the commit removes (for example files an operator added by hand).
+    - Each one is also reported as a warning.
+  returned: always
+  type: list
+  elements: str
 """
 
 import os
@@ -182,6 +190,9 @@ def main():
     except gitops_seed.SeedError as exc:
         module.fail_json(msg=gitops_seed.redact(str(exc), p["token"]))
     result = res.as_dict()
+    for victim in res.deleted:
+        module.warn("gitops_seed %s %s: %s (not in the rendered tree)" % (
+            p["repo_url"], "would remove" if module.check_mode else "removed", victim))
     if module._diff and res.diff:
         result["diff"] = dict(prepared=res.diff)
     module.exit_json(**result)

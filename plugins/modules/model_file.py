@@ -49,6 +49,7 @@ options:
     description:
       - Name of the file inside O(dest).
       - Defaults to the last component of O(url) or of O(hf_path).
+      - Exactly one path component (no C(/), C(..)); the resolved path must stay under O(dest).
     type: str
   url:
     description: http(s) URL of the file. Mutually exclusive with O(hf_repo).
@@ -80,9 +81,18 @@ options:
     type: str
   token:
     description:
-      - Bearer token sent to the origin host (a Hugging Face read token for gated or private repos).
-      - Never logged; not sent to another host on a redirect (CDN).
+      - Hugging Face read token for gated or private repos.
+      - Sent only to the Hugging Face endpoint's host (O(hf_endpoint)), never to another O(url)
+        host, never on a redirect to another host (CDN), and never over plain http unless
+        O(token_over_http=true).
+      - Never logged.
     type: str
+  token_over_http:
+    description:
+      - Send O(token) to the Hugging Face endpoint even over plain http (a lab mirror without TLS).
+      - An explicit, per-file choice; the default never lets the token travel in clear text.
+    type: bool
+    default: false
   state:
     description: V(present) puts the file in place, V(absent) removes it (and any C(.part)).
     type: str
@@ -168,6 +178,11 @@ from ansible_collections.vectorweight.shai.plugins.module_utils.download import 
     hf_file_metadata,
     hf_resolve_url,
     sha256_file,
+    token_for,
+)
+from ansible_collections.vectorweight.shai.plugins.module_utils.models_manifest import (
+    ManifestError,
+    contained_path,
 )
 
 
@@ -175,6 +190,13 @@ def _describe(path, sha, size):
     if sha is None:
         return "absent\n"
     return "path: %s\nsha256: %s\nsize: %s\n" % (path, sha, size)
+
+
+def _with_reason(exc, withheld):
+    """The error, plus why the token was not sent when that may be the cause (401/403)."""
+    if withheld and exc.status in (401, 403):
+        return "%s (%s)" % (exc, withheld)
+    return str(exc)
 
 
 def _is_hex(value, length):
@@ -194,6 +216,7 @@ def main():
             hf_repo_type=dict(type="str", default="model", choices=["model", "dataset", "space"]),
             hf_endpoint=dict(type="str"),
             token=dict(type="str", no_log=True),
+            token_over_http=dict(type="bool", default=False),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             timeout=dict(type="int", default=60),
             retries=dict(type="int", default=2),
@@ -212,7 +235,10 @@ def main():
     filename = p["filename"] or source_name
     if not filename:
         module.fail_json(msg="model_file: filename is required when neither url nor hf_path gives one")
-    path = os.path.join(dest_dir, filename)
+    try:
+        path = contained_path(dest_dir, filename)
+    except ManifestError as exc:
+        module.fail_json(msg="model_file: %s" % "; ".join(exc.errors), path=os.path.join(dest_dir, filename))
     part = path + PART_SUFFIX
     result = dict(changed=False, path=path)
 
@@ -245,19 +271,26 @@ def main():
 
     git_sha1 = None
     size = None
-    token = p["token"] or None
     if p["url"]:
         if sha is None:
             module.fail_json(msg="model_file: sha256 is required with url (%s)" % p["url"])
         url = p["url"]
     else:
         url = hf_resolve_url(p["hf_repo"], p["hf_path"], p["hf_revision"], p["hf_endpoint"], p["hf_repo_type"])
+    # the token belongs to the Hub endpoint, over https (or where the operator said token_over_http)
+    token, withheld = token_for(url, p["token"] or None, p["hf_endpoint"], p["token_over_http"])
+    if not p["url"]:
         try:
             meta = hf_file_metadata(
                 p["hf_repo"], p["hf_path"], p["hf_revision"], p["hf_endpoint"], token, p["hf_repo_type"]
             )
         except DownloadError as exc:
-            module.fail_json(msg="model_file: %s" % exc, status=exc.status, error_code=exc.error_code, **result)
+            module.fail_json(
+                msg="model_file: %s" % _with_reason(exc, withheld),
+                status=exc.status,
+                error_code=exc.error_code,
+                **result
+            )
         result["commit"] = meta["commit"]
         size = meta["size"]
         if sha is None:
@@ -312,7 +345,7 @@ def main():
         )
     except DownloadError as exc:
         module.fail_json(
-            msg="model_file: %s" % exc,
+            msg="model_file: %s" % _with_reason(exc, withheld),
             status=exc.status,
             error_code=exc.error_code,
             resumable=exc.resumable,

@@ -191,3 +191,35 @@ def test_cli_seed_commits_then_reports_unchanged(git_daemon: str) -> None:
     again = runner.invoke(app, ["seed", "-i", str(INVENTORY), "--url", git_daemon, "--check", "--diff"])
     assert again.exit_code == 0, again.output
     assert "unchanged" in again.output
+
+
+def test_non_bare_repo_with_the_branch_checked_out_says_so(
+    rendered: dict[str, bytes], tmp_path: Path
+) -> None:
+    """Issue 14: git refuses to push into a checked-out branch; the seed says so at once (before:
+    three retries, then 'the remote branch kept moving')."""
+    work = tmp_path / "work"
+    git("init", "--quiet", "--initial-branch", "main", str(work))
+    with pytest.raises(gitops_seed.SeedError, match="non-bare repository with branch main checked out"):
+        core.seed(rendered, str(work), "main")
+    with pytest.raises(gitops_seed.SeedError, match="non-bare repository with branch main checked out"):
+        core.seed(rendered, f"file://{work}", "main")
+    assert not (work / "apps").exists()
+
+
+def test_seed_lists_each_file_it_removes(git_daemon: str, rendered: dict[str, bytes], tmp_path: Path) -> None:
+    """Files an operator added next to the tree are removed by the seed, and each one is named."""
+    core.seed(rendered, git_daemon, "main")
+    work = tmp_path / "op"
+    git("clone", "--quiet", git_daemon, str(work))
+    (work / "apps" / "hand-made.yaml").write_text("kind: ConfigMap\n")
+    (work / "extra").mkdir()
+    (work / "extra" / "notes.txt").write_text("mine\n")
+    git("add", "-A", cwd=work)
+    git("commit", "--quiet", "-m", "operator additions", cwd=work)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=work)
+    preview = core.seed(rendered, git_daemon, "main", check=True)
+    assert preview.deleted == ["apps/hand-made.yaml", "extra/notes.txt"]
+    done = core.seed(rendered, git_daemon, "main")
+    assert done.pushed and done.deleted == ["apps/hand-made.yaml", "extra/notes.txt"]
+    assert done.as_dict()["deleted"] == done.deleted

@@ -125,3 +125,91 @@ def test_host_key_checking_is_off_for_lab_hosts_only(tmp_path: Path) -> None:
     for path in (ROOT / "inventories/homelab").rglob("*.yml"):
         text = path.read_text()
         assert "host_key_checking" not in text and "StrictHostKeyChecking" not in text, path
+
+
+# --- the guard reads the inventory as Ansible does (issue 14, class 7) -------------------------
+# Each case was let through by the old guard (it only looked at `ansible_host` in one YAML file).
+
+
+def _bypass(tmp_path: Path, hosts_yml: str, extra: dict[str, str] | None = None) -> Path:
+    root = tmp_path / "inv"
+    root.mkdir()
+    (root / "hosts.yml").write_text(hosts_yml)
+    for rel, text in (extra or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("hosts_yml", "extra", "message"),
+    [
+        pytest.param(
+            "all:\n  hosts:\n    192.168.1.170:\n",
+            None,
+            "192.168.1.170 (the host name)",
+            id="host-named-by-address",
+        ),
+        pytest.param(
+            "all:\n  hosts:\n    box:\n      ansible_ssh_host: 192.168.1.170\n",
+            None,
+            "outside the lab subnet",
+            id="ansible_ssh_host",
+        ),
+        pytest.param(
+            "all:\n  hosts:\n    box:\n      ansible_host: 10.213.4.21\n"
+            "      ansible_ssh_host: 192.168.1.170\n",
+            None,
+            "box (ansible_ssh_host)",
+            id="both-address-vars",
+        ),
+        pytest.param(
+            "all:\n  hosts:\n    box:\n",
+            {"host_vars/box.yml": "ansible_host: 192.168.1.170\n"},
+            "outside the lab subnet",
+            id="host_vars",
+        ),
+        pytest.param(
+            "all:\n  children:\n    gpu:\n      hosts:\n        box:\n",
+            {"group_vars/gpu.yml": "ansible_host: 192.168.1.170\n"},
+            "outside the lab subnet",
+            id="group_vars",
+        ),
+        pytest.param(
+            "all:\n  hosts:\n    box:\n      ansible_host: \"{{ lookup('env', 'TARGET') }}\"\n",
+            None,
+            "is a template",
+            id="unrendered-jinja",
+        ),
+        pytest.param(
+            "all:\n  hosts:\n    box:\n      ansible_host: !vault |\n"
+            "        $ANSIBLE_VAULT;1.1;AES256\n        3132\n",
+            None,
+            "a vaulted value",
+            id="vaulted",
+        ),
+        pytest.param("all:\n  hosts:\n    nas.home.arpa:\n", None, "is not an IPv4 address", id="dns-name"),
+        pytest.param("all:\n  hosts: {}\n", None, "has no host", id="empty"),
+    ],
+)
+def test_check_inventory_file_refuses_each_bypass(
+    tmp_path: Path, hosts_yml: str, extra: dict[str, str] | None, message: str
+) -> None:
+    root = _bypass(tmp_path, hosts_yml, extra)
+    for target in (root, root / "hosts.yml") if not extra else (root,):
+        with pytest.raises(net.LabSafetyError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            inv.check_inventory_file(target, SUBNET)
+
+
+def test_check_inventory_file_reads_host_vars_of_a_lab_inventory(tmp_path: Path) -> None:
+    root = _bypass(
+        tmp_path,
+        "all:\n  hosts:\n    box:\n    10.213.4.30:\n",
+        {"host_vars/box.yml": "ansible_host: 10.213.4.22\n"},
+    )
+    assert inv.check_inventory_file(root, SUBNET) == {"box": "10.213.4.22", "10.213.4.30": "10.213.4.30"}
+
+
+def test_check_inventory_file_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(net.LabSafetyError, match=r"typo\.yml does not exist"):
+        inv.check_inventory_file(tmp_path / "typo.yml", SUBNET)

@@ -107,17 +107,20 @@ def test_corrupt_file_in_the_cache_layout_is_removed_too(hub: HubDouble, repo_di
 def test_gated_repo_without_token_is_a_clear_error(hub: HubDouble, repo_dir: Path, tmp_path: Path) -> None:
     hub.add_repo("org/gated", repo_dir, gated=True)
     res = runner.invoke(app, ["download-hf", "org/gated", "--dest", str(tmp_path / "g")])
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     assert "org/gated is a gated repository: set HF_TOKEN" in res.output.replace("\n", " ")
     hub.state.tokens_with_access.add("hf_good")
     args = ["download-hf", "org/gated", "--dest", str(tmp_path / "g")]
-    ok = runner.invoke(app, args, env={"HF_TOKEN": "hf_good"})
+    # the double is plain http: the token is withheld unless the operator says --token-over-http
+    withheld = runner.invoke(app, args, env={"HF_TOKEN": "hf_good"})
+    assert withheld.exit_code == 1 and "not sent over plain http" in withheld.output.replace("\n", " ")
+    ok = runner.invoke(app, [*args, "--token-over-http"], env={"HF_TOKEN": "hf_good"})
     assert ok.exit_code == 0, ok.output
 
 
 def test_missing_repo_and_revision(hub: HubDouble, repo_dir: Path) -> None:
     hub.add_repo("org/m", repo_dir)
     res = runner.invoke(app, ["download-hf", "org/none"])
-    assert res.exit_code == 2 and "repository org/none not found" in res.output
+    assert res.exit_code == 1 and "repository org/none not found" in res.output
     res = runner.invoke(app, ["download-hf", "org/m", "--revision", "v9"])
-    assert res.exit_code == 2 and "revision 'v9' not found" in res.output
+    assert res.exit_code == 1 and "revision 'v9' not found" in res.output

@@ -122,7 +122,7 @@ def test_cli_list_json_and_target_filter() -> None:
     rows = json.loads(res.stdout)
     assert {r["target"] for r in rows} == {"cpu_ollama"} and {r["kind"] for r in rows} == {"ollama"}
     bad = runner.invoke(app, ["--allow-unpinned", "list", "-i", inv, "--target", "nope"])
-    assert bad.exit_code == 2 and "unknown target(s) nope" in bad.output
+    assert bad.exit_code == 1 and "unknown target(s) nope" in bad.output
     strict = runner.invoke(app, ["list", "-i", inv])
-    assert strict.exit_code == 2
+    assert strict.exit_code == 1
     assert "(sdxl-base): hf.revision must be a pinned" in strict.output.replace("\n", " ")

@@ -84,9 +84,11 @@ def test_401_is_a_clear_message_and_token_is_not_logged(hub: HubDouble, tmp_path
     res = run_module("model_file", {"url": url, "sha256": _sha(src), "dest": str(tmp_path)})
     assert res.get("failed") and res["status"] == 401
     assert "401 Unauthorized" in res["msg"] and "token is required" in res["msg"]
-    ok = run_module(
-        "model_file", {"url": url, "sha256": _sha(src), "dest": str(tmp_path), "token": "hf_secret_value"}
-    )
+    # the double is the Hub endpoint, on plain http: the token goes there only when the entry says so
+    args = {"url": url, "sha256": _sha(src), "dest": str(tmp_path), "token": "hf_secret_value"}
+    withheld = run_module("model_file", dict(args, hf_endpoint=hub.endpoint))
+    assert withheld.get("failed") and "not sent over plain http" in withheld["msg"]
+    ok = run_module("model_file", dict(args, hf_endpoint=hub.endpoint, token_over_http=True))
     assert ok["changed"] is True
     assert "hf_secret_value" not in str(ok)
 
@@ -99,6 +101,7 @@ def test_hf_repo_file_digest_from_the_hub_and_gated(hub: HubDouble, repo_dir: Pa
         "hf_revision": repo.commit,
         "hf_endpoint": hub.endpoint,
         "dest": str(tmp_path),
+        "token_over_http": True,  # the double is plain http on loopback
     }
     denied = run_module("model_file", args)
     assert denied.get("failed") and "gated repository" in denied["msg"] and "token" in denied["msg"]

@@ -87,7 +87,7 @@ def test_one_unresolvable_entry_leaves_the_file_untouched(
     hub.add_repo("org/tts", repo_dir)  # org/weights does not exist
     path = _manifest(tmp_path)
     res = runner.invoke(app, ["pin", "--manifest", str(path)])
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     msg = _flat(res.output)
     assert "nothing written" in msg and "targets.gpu_workstation.files[1] (weights)" in msg
     assert "repository org/weights not found" in msg
@@ -100,7 +100,7 @@ def test_unknown_revision_names_the_entry(hub: HubDouble, repo_dir: Path, tmp_pa
     hub.add_repo("org/weights", repo_dir)
     path = _manifest(tmp_path, MANIFEST.replace("revision: main", "revision: v9"))
     res = runner.invoke(app, ["pin", "--manifest", str(path)])
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     assert "targets.gpu_workstation.files[0] (tts) org/tts@v9: revision 'v9' not found" in _flat(res.output)
 
 

@@ -154,10 +154,42 @@ def host_addresses(data: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
+# Variables Ansible's ssh connection takes the address from (the host name when none is set).
+ADDRESS_VARS = ("ansible_host", "ansible_ssh_host")
+
+
+def effective_addresses(name: str, hostvars: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Every address Ansible could connect to for host ``name``: each address variable that is
+    set (whatever precedence picks, all of them must be safe), else the host name itself."""
+    found = [(var, hostvars[var]) for var in ADDRESS_VARS if var in hostvars]
+    return found or [("the host name", name)]
+
+
 def check_inventory_file(path: Path, subnet: ipaddress.IPv4Network) -> dict[str, str]:
-    """Refuse an inventory file with any host outside ``subnet`` (or with no address)."""
-    data = yaml.safe_load(path.read_text()) or {}
-    addresses = host_addresses(data)
-    for name, address in addresses.items():
-        net.check_host_address(address, subnet, name)
+    """Refuse an inventory (file or directory) with any host Ansible would reach outside ``subnet``.
+
+    The inventory is read by ``ansible-inventory --list``, as ansible-playbook reads it:
+    host_vars/group_vars, ``ansible_host``/``ansible_ssh_host``, a host named by its address. A
+    value that is not a literal IPv4 address (unrendered Jinja, a vaulted or structured value, a
+    DNS name) is refused: the guard cannot prove where it goes. So is an inventory with no host.
+    """
+    from shai import ansible_inventory
+
+    try:
+        hosts = ansible_inventory.hostvars([path])
+    except ansible_inventory.InventoryError as exc:
+        raise net.LabSafetyError(f"cannot check the inventory {path}: {exc}") from None
+    if not hosts:
+        raise net.LabSafetyError(f"inventory {path} has no host: nothing to run against")
+    addresses: dict[str, str] = {}
+    for name, hostvars in sorted(hosts.items()):
+        for var, value in effective_addresses(name, hostvars):
+            where = f"host {name} ({var})"
+            if not isinstance(value, str):
+                vaulted = isinstance(value, dict) and "__ansible_vault" in value
+                kind = "a vaulted value" if vaulted else "not a string"
+                raise net.LabSafetyError(f"refusing {where}: {kind}, not a literal lab address")
+            if "{{" in value or "{%" in value:
+                raise net.LabSafetyError(f"refusing {where}: {value!r} is a template, not a literal address")
+            addresses.setdefault(name, net.check_host_address(value, subnet, f"{name} ({var})"))
     return addresses

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 from shai.lab import inventory as inv
 from shai.lab import net, rootfs
@@ -51,7 +52,7 @@ DEFAULT_CAPABILITIES = ("CAP_NET_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_RESOURCE", "
 Progress = Callable[[str], None]
 
 
-class LabError(RuntimeError):
+class LabError(ShaiError, RuntimeError):  # type: ignore[misc]  # ShaiError is untyped
     """A lab operation failed; the message says what and where to look."""
 
 

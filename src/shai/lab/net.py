@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 LAB_SUPERNET = ipaddress.IPv4Network("10.213.0.0/16")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
@@ -26,11 +27,11 @@ HOST_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 FIRST_HOST_OCTET = 10
 
 
-class LabSafetyError(RuntimeError):
+class LabSafetyError(ShaiError, RuntimeError):  # type: ignore[misc]  # ShaiError is untyped
     """Raised when something would make the lab touch addresses outside its own subnet."""
 
 
-class LabNameError(ValueError):
+class LabNameError(ShaiError, ValueError):  # type: ignore[misc]  # ShaiError is untyped
     """Raised for a lab or host name that cannot be used."""
 
 

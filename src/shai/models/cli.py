@@ -1,7 +1,8 @@
 """``shai-models`` / ``shai models``: one manifest, verified downloads, hosts in line.
 
-Exit codes: 0 all good, 1 a mismatch / a change predicted (diff, verify) / a failed item,
-2 bad input (manifest, repo, token).
+Exit codes (docs/cli.md): 0 all good; 1 a mismatch / a change predicted (diff, verify) / a failed
+item / bad input (manifest, repo, token, an inventory that does not exist, a target whose
+``hosts:`` matches no host); 2 usage errors only.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -39,13 +41,25 @@ out = Console()
 DEFAULT_INVENTORY = Path("inventories/homelab/hosts.yml")
 
 InventoryOpt = typer.Option(
-    DEFAULT_INVENTORY, "--inventory", "-i", envvar="SHAI_INVENTORY", help="Ansible inventory."
+    DEFAULT_INVENTORY,
+    "--inventory",
+    "-i",
+    envvar="SHAI_INVENTORY",
+    help="Ansible inventory: a directory or a file, as ansible-playbook -i.",
 )
 ManifestOpt = typer.Option(
-    None, "--manifest", "-m", help="Models manifest (default: models.yml next to the inventory)."
+    None,
+    "--manifest",
+    "-m",
+    help="Models manifest (default: models.yml in the inventory directory, or next to the file).",
 )
 TargetOpt = typer.Option(None, "--target", "-t", help="Only this target (repeatable).")
 JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
+TokenOverHttpOpt = typer.Option(
+    False,
+    "--token-over-http",
+    help="Send the HF token to a plain-http endpoint (a lab mirror); default: only over https.",
+)
 
 
 _OPTS: dict[str, bool] = {"allow_unpinned": False}
@@ -63,7 +77,7 @@ def main(
     _OPTS["allow_unpinned"] = allow_unpinned
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     console.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
 
@@ -165,6 +179,7 @@ def download_hf(
     token: str | None = typer.Option(None, "--token", help="HF token (default: $HF_TOKEN, then the vault)."),
     endpoint: str | None = typer.Option(None, "--endpoint", envvar="HF_ENDPOINT", help="Hub or mirror URL."),
     repo_type: str = typer.Option("model", "--repo-type", help="model, dataset or space."),
+    token_over_http: bool = TokenOverHttpOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Download a repo (or some of its files) and verify every file against the Hub's hashes."""
@@ -202,6 +217,7 @@ def download_hf(
                 tqdm_class=_rich_tqdm(progress),
                 verify_progress=_vp,
                 progress=_fp,
+                token_over_http=token_over_http,
             )
     except hub.HubError as exc:
         raise _fail(str(exc)) from None
@@ -223,7 +239,9 @@ def download_hf(
 
 
 def _manifest_path(inventory: Path, manifest: Path | None) -> Path:
-    return manifest if manifest is not None else inventory.parent / "models.yml"
+    if manifest is not None:
+        return manifest
+    return (inventory if inventory.is_dir() else inventory.parent) / "models.yml"
 
 
 def _load(inventory: Path, manifest: Path | None) -> dict[str, Any]:
@@ -349,15 +367,19 @@ def _run(
     limit: str | None = None,
     quiet: bool = False,
 ) -> syncmod.SyncReport:
+    from shai import ansible_inventory
+
     m = _load(inventory, manifest)
-    tok = hub.hf_token(token)
     try:
+        sources = ansible_inventory.check_sources([inventory])
+        _require_hosts(sources, mf.targets(m, target or None), limit)
+        tok = hub.hf_token(token)
         plans = mf.plan(m, target or None, tok)
-    except (mf.ManifestError, hub.HubError) as exc:
+    except ShaiError as exc:
         raise _fail(str(exc)) from None
     return syncmod.run(
         plans,
-        inventory,
+        Path(sources[0]),
         check=check,
         prune=prune,
         prune_only=prune_only,
@@ -366,6 +388,20 @@ def _run(
         limit=limit,
         stream=not quiet,
     )
+
+
+def _require_hosts(sources: list[str], targets: dict[str, dict[str, Any]], limit: str | None) -> None:
+    """Every target's ``hosts:`` must match a host (with --limit: at least one target must)."""
+    from shai import ansible_inventory
+
+    empty = [
+        f"target {name}: hosts {t['hosts']!r} matches no host in {sources[0]}"
+        + (f" with --limit {limit}" if limit else "")
+        for name, t in targets.items()
+        if not ansible_inventory.select(sources, t["hosts"], limit)
+    ]
+    if empty and (not limit or len(empty) == len(targets)):
+        raise ansible_inventory.InventoryError("; ".join(empty) + ": nothing to check")
 
 
 def _report(rep: syncmod.SyncReport, as_json: bool, title: str, only_problems: bool = False) -> None:

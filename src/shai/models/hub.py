@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.vectorweight.shai.plugins.module_utils import download as dl
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 PROGRESS = Callable[[str, int, int | None], None]
 
 
-class HubError(Exception):
+class HubError(ShaiError):  # type: ignore[misc]  # ShaiError is untyped (module_utils)
     """A Hub operation failed; the message is one clear sentence (never contains the token)."""
 
 
@@ -86,7 +87,12 @@ def hf_token(explicit: str | None = None, vault: Path | None = None) -> str | No
     return str(value) if value else None
 
 
-def _hub_error(exc: Exception, repo: str, revision: str, token: str | None) -> HubError:
+def _hub_error(exc: Exception, repo: str, revision: str, token: str | None, withheld: str = "") -> HubError:
+    error = _hub_error_of(exc, repo, revision, token)
+    return HubError(f"{error} ({withheld})") if withheld and not token else error
+
+
+def _hub_error_of(exc: Exception, repo: str, revision: str, token: str | None) -> HubError:
     from huggingface_hub.errors import (
         GatedRepoError,
         HfHubHTTPError,
@@ -111,21 +117,31 @@ def _endpoint(endpoint: str | None) -> str:
     return str(dl.hf_endpoint(endpoint))
 
 
+def endpoint_token(
+    token: str | None, endpoint: str | None, token_over_http: bool = False
+) -> tuple[str | None, str]:
+    """(token, "") or (None, why): never over plain http unless ``token_over_http`` was given."""
+    allowed, withheld = dl.token_for(_endpoint(endpoint), token, endpoint, token_over_http)
+    return (str(allowed) if allowed else None), str(withheld)
+
+
 def resolve_commit(
     repo: str,
     revision: str = "main",
     token: str | None = None,
     endpoint: str | None = None,
     repo_type: str = "model",
+    token_over_http: bool = False,
 ) -> str:
     """The commit ``revision`` (branch, tag or commit) of ``repo`` points at now."""
     from huggingface_hub import HfApi
 
+    token, withheld = endpoint_token(token, endpoint, token_over_http)
     api = HfApi(endpoint=_endpoint(endpoint), token=token or False)
     try:
         info = api.repo_info(repo, revision=revision, repo_type=repo_type, token=token or False)
     except Exception as exc:
-        raise _hub_error(exc, repo, revision, token) from None
+        raise _hub_error(exc, repo, revision, token, withheld) from None
     return str(info.sha)
 
 
@@ -137,12 +153,19 @@ def remote_files(
     include: list[str] | None = None,
     exclude: list[str] | None = None,
     repo_type: str = "model",
+    token_over_http: bool = False,
 ) -> tuple[str, list[RemoteFile]]:
-    """(commit, files selected by include/exclude) from the Hub's revision and tree APIs."""
+    """(commit, files selected by include/exclude) from the Hub's revision and tree APIs.
+
+    The listing is input like the manifest: a path with an empty, ``.`` or ``..`` component (a
+    hostile or broken mirror) is refused, so no file can land outside its folder.
+    """
+    from ansible_collections.vectorweight.shai.plugins.module_utils.models_manifest import relpath_problem
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
     from huggingface_hub.utils._paths import filter_repo_objects
 
+    token, withheld = endpoint_token(token, endpoint, token_over_http)
     api = HfApi(endpoint=_endpoint(endpoint), token=token or False)
     try:
         info = api.repo_info(repo, revision=revision, repo_type=repo_type, token=token or False)
@@ -155,7 +178,11 @@ def remote_files(
             if isinstance(e, RepoFile)
         ]
     except Exception as exc:
-        raise _hub_error(exc, repo, revision, token) from None
+        raise _hub_error(exc, repo, revision, token, withheld) from None
+    for e in entries:
+        problem = relpath_problem(e.path)
+        if problem:
+            raise HubError(f"{repo}@{commit[:12]}: the Hub lists a file path that {problem}")
     files = [
         RemoteFile(e.path, int(e.size), e.lfs.sha256 if e.lfs is not None else None, e.blob_id)
         for e in entries
@@ -295,6 +322,7 @@ def download_hf(
     verify_progress: Callable[[int], None] | None = None,
     max_workers: int = 4,
     progress: PROGRESS | None = None,
+    token_over_http: bool = False,
 ) -> DownloadReport:
     """Download ``repo`` (selected files), every file verified against the Hub's hashes.
 
@@ -305,7 +333,10 @@ def download_hf(
     """
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     started = time.monotonic()
-    commit, files = remote_files(repo, revision, token, endpoint, include, exclude, repo_type)
+    commit, files = remote_files(
+        repo, revision, token, endpoint, include, exclude, repo_type, token_over_http=token_over_http
+    )
+    token, withheld = endpoint_token(token, endpoint, token_over_http)
     if not files:
         raise HubError(
             f"no file of {repo}@{commit[:12]} matches include={include or []} exclude={exclude or []}"
@@ -313,9 +344,12 @@ def download_hf(
     if dest is not None:
         dest.mkdir(parents=True, exist_ok=True)
         report = DownloadReport(repo, revision, commit, str(dest.resolve()))
-        report.files = _download_dir(
-            repo, commit, files, dest, token, endpoint, repo_type, progress, max_workers
-        )
+        try:
+            report.files = _download_dir(
+                repo, commit, files, dest, token, endpoint, repo_type, progress, max_workers
+            )
+        except HubError as exc:
+            raise HubError(f"{exc} ({withheld})") if withheld and not token else exc from None
         report.elapsed_s = time.monotonic() - started
         return report
     from huggingface_hub import snapshot_download
@@ -332,7 +366,7 @@ def download_hf(
             max_workers=max_workers,
         )
     except Exception as exc:
-        raise _hub_error(exc, repo, revision, token) from None
+        raise _hub_error(exc, repo, revision, token, withheld) from None
     root = Path(path)
     report = DownloadReport(repo, revision, commit, str(root))
     report.files = verify_files(root, files, remove_bad=True, progress=verify_progress)

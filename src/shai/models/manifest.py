@@ -44,6 +44,12 @@ def targets(manifest: dict[str, Any], only: list[str] | None = None) -> dict[str
     return {t: all_targets[t] for t in only}
 
 
+def _check_name(where: str, what: str, value: str) -> None:
+    problem = mm.filename_problem(value)
+    if problem:
+        raise ManifestError("manifest", [f"{where}: {what} {problem}"])
+
+
 @dataclass
 class FileTask:
     """One file on one target, as the model_file module receives it."""
@@ -58,6 +64,7 @@ class FileTask:
     hf_revision: str | None = None
     hf_repo_type: str = "model"
     size: int | None = None
+    token_over_http: bool = False
 
     @property
     def path(self) -> str:
@@ -76,6 +83,8 @@ class FileTask:
             )
             if self.sha256:
                 args["sha256"] = self.sha256
+        if self.token_over_http:
+            args["token_over_http"] = True
         return args
 
 
@@ -131,21 +140,37 @@ def plan(
         )
         for entry in target["files"]:
             base = mm.file_dest_dir(target, entry)
+            where = f"targets.{name}.files ({entry['name']})"
             if "url" in entry:
                 fname = entry.get("filename") or entry["url"].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+                _check_name(where, "the file name the url gives", fname)
                 tp.files.append(
-                    FileTask(entry["name"], base, fname, url=entry["url"], sha256=entry["sha256"])
+                    FileTask(
+                        entry["name"],
+                        base,
+                        fname,
+                        url=entry["url"],
+                        sha256=entry["sha256"],
+                        token_over_http=bool(entry.get("token_over_http")),
+                    )
                 )
                 continue
             hf = entry["hf"]
             commit, files = hub.remote_files(
-                hf["repo"], hf["revision"], token, endpoint, hf["include"], hf["exclude"], hf["repo_type"]
+                hf["repo"],
+                hf["revision"],
+                token,
+                endpoint,
+                hf["include"],
+                hf["exclude"],
+                hf["repo_type"],
+                token_over_http=bool(entry.get("token_over_http")),
             )
             if not files:
                 raise ManifestError(
                     "manifest", [f"targets.{name}.files ({entry['name']}): no file of {hf['repo']} matches"]
                 )
-            for f in files:
+            for f in files:  # remote_files refused any path with an unsafe component
                 sub, _, fname = f.path.rpartition("/")
                 tp.files.append(
                     FileTask(
@@ -158,6 +183,7 @@ def plan(
                         hf_repo_type=hf["repo_type"],
                         sha256=f.sha256,
                         size=f.size,
+                        token_over_http=bool(entry.get("token_over_http")),
                     )
                 )
         out.append(tp)

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from ansible_collections.vectorweight.shai.plugins.module_utils import models_manifest as mm
+from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 from shai.secrets.vault import atomic_write
 
@@ -26,7 +27,7 @@ HEX40 = mm.HEX40  # the schema's notion of a pinned commit
 Resolver = Callable[[str, str, str], str]
 
 
-class PinError(Exception):
+class PinError(ShaiError):  # type: ignore[misc]  # ShaiError is untyped (module_utils)
     """The manifest cannot be pinned; the message names the file and the entries."""
 
 

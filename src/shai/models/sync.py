@@ -57,6 +57,7 @@ PLAYBOOK: list[dict[str, Any]] = [
                     "hf_repo_type": "{{ item.hf_repo_type | default(omit) }}",
                     "hf_endpoint": "{{ shai_models_hf_endpoint | default(omit, true) }}",
                     "token": "{{ shai_models_hf_token | default(omit, true) }}",
+                    "token_over_http": "{{ item.token_over_http | default(false) }}",
                     "owner": "{{ shai_models_plan.owner | default(omit, true) }}",
                     "group": "{{ shai_models_plan.group | default(omit, true) }}",
                     "mode": "0644",
