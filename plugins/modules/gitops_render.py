@@ -103,6 +103,11 @@ findings:
   returned: on validation failure
   type: list
   elements: dict
+audit:
+  description: Audit-mode results (severity audit, e.g. Kyverno's restricted policy); reported, never a failure.
+  returned: when O(validate=true)
+  type: list
+  elements: dict
 """
 
 import os
@@ -155,6 +160,8 @@ def main():
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             result["objects"] = count
+            result["audit"] = [f.as_dict() for f in findings if f.severity != "error"]  # reported, not failures
+            findings = gitops_rules.failures(findings)
             if findings:
                 module.fail_json(
                     msg="%d validation finding(s); nothing written:\n%s" % (len(findings), "\n".join(str(f) for f in findings[:50])),

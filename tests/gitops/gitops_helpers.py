@@ -9,7 +9,7 @@ from pathlib import Path
 from shai.gitops import core
 
 HERE = Path(__file__).resolve().parent
-INVENTORY = HERE / "inventory"
+INVENTORY = HERE / "inventory" / "hosts.yml"  # models.yml beside it is the models manifest
 GOLDEN = HERE / "golden"
 REPO = core.repo_root()
 

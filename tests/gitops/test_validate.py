@@ -20,7 +20,7 @@ def _edit(path: Path, fn) -> None:  # type: ignore[no-untyped-def]
 
 def _findings(tree: Path, layout: core.Layout) -> list[str]:
     _count, findings = core.validate(tree, layout.crds, "1.33")
-    return [str(f) for f in findings]
+    return [str(f) for f in findings if f.severity == "error"]  # audit results are not failures
 
 
 def _only(findings: list[str], expected: str) -> None:

@@ -60,6 +60,14 @@ RULES = [
 
 # --- wiring checks (issue 13 §3) ---
 # (append: `from ...gitops_rules import <module>` and `RULES.append(<module>.RULE)`)
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import models
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import run_as_non_root
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import privacy
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import storage_scaling
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import quota_at_max
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import kyverno_pss
+
+RULES.extend([models.RULE, run_as_non_root.RULE, privacy.RULE, storage_scaling.RULE, quota_at_max.RULE, kyverno_pss.RULE])
 # --- end wiring checks ---
 
 

@@ -133,10 +133,13 @@ def validate(
         raise _fail(str(exc)) from None
     _print_findings(findings, as_json)
     elapsed = time.perf_counter() - started
-    if findings:
-        console.print(f"[bold red]{len(findings)} finding(s)[/] in {count} objects ({elapsed:.2f}s)")
+    # severity "audit" (e.g. Kyverno's restricted policy in audit mode) is reported, not a failure
+    failing = [f for f in findings if getattr(f, "severity", "error") == "error"]
+    audit = f", {len(findings) - len(failing)} audit result(s)" if len(findings) > len(failing) else ""
+    if failing:
+        console.print(f"[bold red]{len(failing)} finding(s)[/]{audit} in {count} objects ({elapsed:.2f}s)")
         raise typer.Exit(1)
-    console.print(f"[green]ok[/]: {count} objects valid ({elapsed:.2f}s)")
+    console.print(f"[green]ok[/]: {count} objects valid{audit} ({elapsed:.2f}s)")
 
 
 @app.command("pins")
@@ -203,6 +206,9 @@ def seed(
                     layout.crds,
                     str(values.get("gitops_kubernetes_version", DEFAULT_KUBE)),
                 )
+            findings = [
+                f for f in findings if getattr(f, "severity", "error") == "error"
+            ]  # audit: not failures
             if findings:
                 _print_findings(findings, False)
                 raise core.GitopsError(

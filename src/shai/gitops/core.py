@@ -103,6 +103,15 @@ def inventory_vars(inventory: Path, host: str | None = None, with_secrets: bool 
             continue
         except AnsibleError as exc:
             raise GitopsError(f"inventory {inventory}: variable {name}: {exc.message}") from exc
+    # The models manifest beside the inventory (docs/models.md) -> shai_models: LiteLLM's model
+    # list is generated from it (ADR 0306), templated for the same host as the variables above.
+    manifest = (inventory if inventory.is_dir() else inventory.parent) / "models.yml"
+    if manifest.is_file() and "shai_models" not in out:
+        try:
+            data = loader.load_from_file(str(manifest), trusted_as_template=True) or {}
+            out["shai_models"] = _plain(templar.template(data.get("shai_models") or {}))
+        except AnsibleError as exc:
+            raise GitopsError(f"models manifest {manifest}: {exc.message}") from exc
     return out
 
 
