@@ -60,9 +60,12 @@ class PreparedWrite:
         if makedirs and not os.path.isdir(directory):
             os.makedirs(directory, dir_mode)
         self.directory = directory
-        fd, self.tmp = tempfile.mkstemp(
-            prefix="." + os.path.basename(self.path) + ".", suffix=TEMP_SUFFIX, dir=directory
-        )
+        try:
+            fd, self.tmp = tempfile.mkstemp(
+                prefix="." + os.path.basename(self.path) + ".", suffix=TEMP_SUFFIX, dir=directory
+            )
+        except OSError as exc:  # name the file the caller asked for, not the temporary name
+            raise OSError(exc.errno, exc.strerror, self.path)
         self.done = False
         try:
             os.fchmod(fd, mode)
