@@ -104,14 +104,14 @@ def command(app: typer.Typer | Any, prog_name: str) -> Any:
     return cmd
 
 
-def run(app: typer.Typer | Callable[..., Any], prog_name: str) -> NoReturn:
-    """Console-script entry point: run ``app`` under the convention above."""
+def run(app: typer.Typer | Callable[..., Any], prog_name: str, args: list[str] | None = None) -> NoReturn:
+    """Console-script entry point: run ``app`` under the convention above (``args``: sys.argv[1:])."""
     signal.signal(signal.SIGTERM, _terminate)
     user_errors = _user_error_types()
     try:
         # standalone_mode=False: click returns typer.Exit's code instead of exiting, and lets
         # every other exception through to the handlers below.
-        result = command(app, prog_name).main(prog_name=prog_name, standalone_mode=False)
+        result = command(app, prog_name).main(args=args, prog_name=prog_name, standalone_mode=False)
     except SystemExit:
         raise
     except KeyboardInterrupt as exc:
