@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,9 @@ from typing import Any
 
 import pytest
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
+
+# --import-mode=importlib: make this directory's helper modules (controller_run.py) importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REPO = Path(__file__).resolve().parents[2]
 TESTDATA = (
