@@ -137,6 +137,7 @@ progress:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.vectorweight.shai.plugins.module_utils.models_manifest import OLLAMA_NAME
 from ansible_collections.vectorweight.shai.plugins.module_utils.ollama_api import (
     OllamaClient,
     OllamaError,
@@ -171,6 +172,10 @@ def main():
         module.fail_json(msg="ollama_model: digest needs exactly one name, got %d" % len(p["name"]))
     if p["prune"] and p["state"] != "present":
         module.fail_json(msg="ollama_model: prune only makes sense with state=present")
+    bad = [n for n in p["name"] if not OLLAMA_NAME.match(n or "")]
+    if bad:  # before any request: a typo is not a reason to talk to the server
+        module.fail_json(msg="ollama_model: invalid Ollama model name(s) %s (like llama3.1:8b)" % ", ".join(
+            repr(n) for n in bad))
     client = OllamaClient(p["api_url"])
     try:
         wanted = [(n, with_registry(n, p["registry"])) for n in p["name"]]

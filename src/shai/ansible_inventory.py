@@ -137,7 +137,12 @@ def select(
     """The hosts ``pattern`` (a group, a host, any Ansible pattern) matches, after ``--limit``."""
     srcs = check_sources(sources)
     cmd = [ansible_bin("ansible"), pattern, "--list-hosts", *_args(srcs, limit, None)]
-    text = _run(cmd, env, f"ansible cannot read {_label(srcs)}")
+    try:
+        text = _run(cmd, env, f"ansible cannot read {_label(srcs)}")
+    except InventoryError as exc:
+        if "no hosts to target" in str(exc):  # how ansible says --limit left nothing
+            return []
+        raise
     hosts: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()

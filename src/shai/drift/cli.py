@@ -93,7 +93,9 @@ def report(
         data: dict[str, Any] = dr.load_report(str(target))
     except FileNotFoundError:
         raise fail(f"no drift report at {target} (run `shai drift run` first)") from None
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
+        raise fail(f"{target}: not a drift report ({error_line(exc)})") from None
+    except OSError as exc:
         raise fail(error_line(exc)) from None
     if as_json:
         typer.echo(json.dumps(data, indent=2))

@@ -241,6 +241,8 @@ def download_hf(
 def _manifest_path(inventory: Path, manifest: Path | None) -> Path:
     if manifest is not None:
         return manifest
+    if not inventory.exists():
+        raise _fail(f"inventory {inventory} does not exist (a directory or a file, as ansible-playbook -i)")
     return (inventory if inventory.is_dir() else inventory.parent) / "models.yml"
 
 
@@ -465,6 +467,8 @@ def verify(
     if local is not None:
         if not repo:
             raise _fail("--local needs --repo")
+        if not local.is_dir():
+            raise _fail(f"--local {local} is not a directory")
         try:
             commit, files = hub.remote_files(repo, revision, hub.hf_token(token))
         except hub.HubError as exc:
