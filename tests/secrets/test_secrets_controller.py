@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
+from controller_run import controller
 from typer.testing import CliRunner
 
 from shai.secrets.cli import app
@@ -24,12 +23,6 @@ from shai.secrets.cli import app
 REPO = Path(__file__).resolve().parents[2]
 CRD = REPO / "gitops" / "crds" / "bitnami.com_sealedsecrets.yaml"
 pytestmark = pytest.mark.kube
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _install_key(cp: Any, tmp: Path, keypair: Any, namespace: str) -> dict[str, Any]:
@@ -86,7 +79,7 @@ def test_controller_adopts_shai_key_and_unseals(
     kube_apiserver: Any, peer: Any, keypair: Any, tmp_path: Path, workspace: Any
 ) -> None:
     cp = kube_apiserver
-    controller = peer("controller")
+    controller_bin = peer("controller")
     if not hasattr(cp, "in_cluster"):
         pytest.skip("kube harness has no in_cluster() yet")
     ctl_ns, app_ns = "shai-sealed-secrets", "shai-secrets-e2e"
@@ -97,31 +90,8 @@ def test_controller_adopts_shai_key_and_unseals(
     assert r["r1"]["fingerprint"] == sealing.cert_fingerprint(keypair.cert)
 
     # 2. the real controller, unmodified, running "in cluster" with a real service-account token
-    ic = cp.in_cluster(ctl_ns, "sealed-secrets-controller")
-    port, mport = _free_port(), _free_port()
-    log = (tmp_path / "controller.log").open("wb")
-    argv = ic.wrap(
-        [
-            str(controller),
-            f"--listen-addr=127.0.0.1:{port}",
-            f"--listen-metrics-addr=127.0.0.1:{mport}",
-            "--key-renew-period=0",
-            "--update-status=true",
-        ]
-    )
-    proc = subprocess.Popen(argv, env=ic.environ(), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        cert_url = f"http://127.0.0.1:{port}/v1/cert.pem"
-        served = b""
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(cert_url, timeout=2) as resp:  # loopback only
-                    served = resp.read()
-                break
-            except OSError:
-                time.sleep(0.5)
-        assert served, (tmp_path / "controller.log").read_text()[-3000:]
+    with controller(cp, controller_bin, ctl_ns, tmp_path / "controller.log") as ctl:
+        served, cert_url = ctl.cert_pem, ctl.cert_url
         # it adopted shai's key instead of generating its own
         assert sealing.cert_fingerprint(sealing.load_certificate(served)) == sealing.cert_fingerprint(
             keypair.cert
@@ -167,13 +137,6 @@ def test_controller_adopts_shai_key_and_unseals(
             )
             assert got["metadata"]["labels"]["app"] == "e2e"
             assert {k: base64.b64decode(v).decode() for k, v in got["data"].items()} == data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
     # 4. the API service-proxy path kubeseal --fetch-cert uses is well-formed: the real API server
     #    routes it to the Service (which has no reachable endpoints here: the apiserver refuses to

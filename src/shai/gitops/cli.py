@@ -233,3 +233,5 @@ def seed(
         table.add_row(f)
     if result.files:
         console.print(table)
+    for f in result.deleted:  # files under --path the rendered tree does not have (e.g. hand-added)
+        console.print(f"[yellow]{'would remove' if check else 'removed'}[/] {f} (not in the rendered tree)")
