@@ -57,6 +57,13 @@ NO_INPUT = {
     "shai lab kube down", "shai lab kube status", "shai models", "shai models download-hf",
     "shai-models download-hf", "shai secrets",
 }  # fmt: skip
+# Commands that print a table or a report: each takes --json (the same content on stdout).
+TABLE_COMMANDS = (
+    "shai doctor", "shai drift run", "shai drift report", "shai drift audit", "shai gitops validate",
+    "shai gitops pins", "shai lab status", "shai lab list", "shai lab kube apply-tree",
+    "shai-models list", "shai-models diff", "shai-models verify", "shai-models sync", "shai-models prune",
+    "shai-models pin", "shai-secrets verify", "shai-secrets show", "shai-secrets scan",
+)  # fmt: skip
 
 
 def _walk(cmd: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -123,6 +130,13 @@ def test_completion_on_every_entry_point(prog: str) -> None:
     root = _commands()[prog]
     names = {p.name for p in root.params}
     assert {"install_completion", "show_completion", "version"} <= names
+
+
+@pytest.mark.parametrize("line", TABLE_COMMANDS)
+def test_tables_have_json(line: str) -> None:
+    cmd = _commands()[line]
+    has_json = any("--json" in getattr(p, "opts", []) for p in cmd.params)
+    assert has_json, f"{line} prints a table but has no --json"
 
 
 @pytest.mark.parametrize("line", COMMANDS)

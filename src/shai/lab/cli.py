@@ -142,7 +142,9 @@ def status(
 
 
 @app.command("list")
-def list_labs() -> None:
+def list_labs(
+    as_json: Annotated[bool, typer.Option("--json", help="The labs as JSON.")] = False,
+) -> None:
     """List every lab on this machine (state directories and subnet allocations)."""
     paths = Paths()
     labs_dir = paths.lab_root / "labs"
@@ -151,15 +153,29 @@ def list_labs() -> None:
     table = Table(title=f"labs under {labs_dir}")
     for col in ("lab", "subnet", "hosts", "state"):
         table.add_column(col)
+    rows: list[dict[str, object]] = []
     for lab_name in names:
         lab = Lab(lab_name, paths)
         state = lab.state()
         if state is None:
             table.add_row(lab_name, "", "", "[yellow]leftovers[/] (shai lab down -n " + lab_name + ")")
+            rows.append({"lab": lab_name, "subnet": None, "hosts": [], "state": "leftovers"})
             continue
         alive = all(Path(f"/proc/{h.pid}").exists() for h in state.hosts if h.pid)
         status_text = "[green]up[/]" if state.started and alive else "[red]broken[/] (run up or down)"
         table.add_row(lab_name, state.subnet, ", ".join(h.name for h in state.hosts), status_text)
+        up = state.started and alive
+        rows.append(
+            {
+                "lab": lab_name,
+                "subnet": state.subnet,
+                "hosts": [h.name for h in state.hosts],
+                "state": "up" if up else "broken",
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
     console.print(table)
 
 
