@@ -60,9 +60,13 @@ class Ctx:
 
 
 def ctx_of(ctx: typer.Context) -> Ctx:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Ctx)
-    return obj
+    """The global options, set by the ``shai-secrets`` callback (also under ``shai secrets``,
+    where the root context is ``shai``'s)."""
+    c: Any = ctx
+    while c is not None and not isinstance(c.obj, Ctx):
+        c = c.parent
+    assert c is not None, "shai-secrets options callback did not run"
+    return c.obj  # type: ignore[no-any-return]
 
 
 def fail(exc: BaseException | str, code: int = clikit.EXIT_ERROR) -> typer.Exit:
