@@ -34,9 +34,16 @@ def test_a_group_imports_only_itself() -> None:
     assert not {"shai.lab.cli", "shai.secrets.cli", "shai.models.cli", "shai.gitops.cli"} & loaded
 
 
+def test_doctor_imports_no_other_group() -> None:
+    loaded = _modules_after(["doctor", "--help"])
+    assert "shai.doctor.cli" in loaded
+    others = {"shai.lab.cli", "shai.secrets.cli", "shai.models.cli", "shai.gitops.cli", "shai.drift.cli"}
+    assert not others & loaded
+
+
 def test_help_lists_every_group() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "shai.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for name in ("lab", "secrets", "models", "gitops", "drift", "version"):
+    for name in ("lab", "secrets", "models", "gitops", "drift", "doctor", "init", "version"):
         assert name in out
