@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ArgoCD Application status, read through the Kubernetes API (no argocd CLI, no ArgoCD API).
 
-Uses the shared ``k8s_client.KubeClient`` (one Kubernetes client for the collection).
+Uses the shared ``k8s_client.KubeClient`` (one Kubernetes client for the collection, on
+``kubernetes.dynamic``: the Application kind is found through API discovery, pages of 500).
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -14,13 +15,6 @@ GROUP = "argoproj.io"
 VERSION = "v1alpha1"
 PLURAL = "applications"
 DRIFT_HEALTH = ("Degraded", "Missing")
-
-
-def applications_path(namespace=None):
-    # type: (str | None) -> str
-    if namespace:
-        return "/apis/%s/%s/namespaces/%s/%s" % (GROUP, VERSION, namespace, PLURAL)
-    return "/apis/%s/%s/%s" % (GROUP, VERSION, PLURAL)
 
 
 def summarize(obj):
@@ -51,17 +45,7 @@ def summarize(obj):
 def list_applications(client, namespace=None, names=None):
     # type: (object, str | None, list[str] | None) -> list[dict]
     """Every Application (optionally one namespace / some names), summarized, sorted."""
-    items = []
-    cont = None
-    while True:
-        query = {"limit": "500"}
-        if cont:
-            query["continue"] = cont
-        doc = client.request("GET", applications_path(namespace), query=query)
-        items.extend(doc.get("items") or [])
-        cont = (doc.get("metadata") or {}).get("continue")
-        if not cont:
-            break
+    items = client.list_objects("%s/%s" % (GROUP, VERSION), "Application", namespace=namespace)
     apps = [summarize(item) for item in items]
     if names:
         wanted = set(names)

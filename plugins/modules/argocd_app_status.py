@@ -26,15 +26,9 @@ author:
   - vectorweight (@vectorweight)
 requirements:
   - python C(kubernetes) library on the host running the module (usually the controller).
+extends_documentation_fragment:
+  - vectorweight.shai.k8s_auth
 options:
-  kubeconfig:
-    description:
-      - Path to a kubeconfig. Default C($KUBECONFIG), then C(~/.kube/config), then the in-cluster
-        service account.
-    type: path
-  context:
-    description: Kubeconfig context to use. Default the current context.
-    type: str
   namespace:
     description: Only Applications in this namespace. Default all namespaces.
     type: str
@@ -151,16 +145,16 @@ from ansible_collections.vectorweight.shai.plugins.module_utils.drift_argocd imp
 from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
-    KubeClient,
+    AUTH_ARG_SPEC,
     KubeError,
+    client_from_params,
 )
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            kubeconfig=dict(type="path"),
-            context=dict(type="str"),
+            AUTH_ARG_SPEC,
             namespace=dict(type="str"),
             names=dict(type="list", elements="str"),
             fail_on_drift=dict(type="bool", default=False),
@@ -171,7 +165,7 @@ def main():
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     params = module.params
     try:
-        client = KubeClient(kubeconfig=params["kubeconfig"], context=params["context"])
+        client = client_from_params(params)
         apps = list_applications(client, namespace=params["namespace"], names=params["names"])
     except KubeError as exc:
         module.fail_json(msg="cannot read ArgoCD Applications: %s" % exc)

@@ -99,12 +99,6 @@ options:
   cert_content:
     description: The controller's PEM certificate as text.
     type: str
-  kubeconfig:
-    description: Kubeconfig for O(cert_source=cluster); default C($KUBECONFIG) or C(~/.kube/config).
-    type: path
-  context:
-    description: Kubeconfig context for O(cert_source=cluster).
-    type: str
   controller_namespace:
     description: Namespace of the sealed-secrets controller service.
     type: str
@@ -136,7 +130,11 @@ options:
         variable), with the same message as C(shai-secrets seal --allow-empty).
     type: bool
     default: false
+extends_documentation_fragment:
+  - vectorweight.shai.k8s_auth
 notes:
+  - The connection options (O(kubeconfig), O(context), O(host), ...) are used only with
+    O(cert_source=cluster).
   - The Secret is checked against the Kubernetes rules before sealing (name a DNS-1123 subdomain,
     namespace a DNS-1123 label, data keys C([-._a-zA-Z0-9]+), at most 1 MiB of data, label syntax),
     by the same code as the C(shai-secrets) CLI and the catalog.
@@ -220,6 +218,11 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
 from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
+from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import (
+    AUTH_ARG_SPEC,
+    KubeError,
+    client_from_params,
+)
 
 try:
     import yaml
@@ -254,10 +257,8 @@ def _load_cert(module):
         if info["status"] != 200:
             module.fail_json(msg="cert: GET %s returned %s" % (p["cert"], info.get("msg", info["status"])))
         return sealing.load_certificate(resp.read(), source="cert %s" % p["cert"])
-    from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import KubeClient, KubeError
-
     try:
-        client = KubeClient(kubeconfig=p["kubeconfig"], context=p["context"])
+        client = client_from_params(p)
         pem = client.controller_cert(p["controller_namespace"], p["controller_name"])
     except KubeError as exc:
         module.fail_json(msg="cannot fetch the controller certificate: %s" % exc)
@@ -316,8 +317,6 @@ def main():
             cert_source=dict(type="str", default="auto", choices=["auto", "file", "content", "url", "cluster"]),
             cert=dict(type="str"),
             cert_content=dict(type="str"),
-            kubeconfig=dict(type="path"),
-            context=dict(type="str"),
             controller_namespace=dict(type="str", default="kube-system"),
             controller_name=dict(type="str", default="sealed-secrets-controller"),
             digest_key=dict(type="str", no_log=True),
@@ -325,6 +324,7 @@ def main():
             force=dict(type="bool", default=False),
             mode=dict(type="raw", default="0644"),
             allow_empty=dict(type="bool", default=False),
+            **AUTH_ARG_SPEC
         ),
         supports_check_mode=True,
     )

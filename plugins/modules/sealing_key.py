@@ -57,14 +57,11 @@ options:
     description: Create O(namespace) when it does not exist.
     type: bool
     default: true
-  kubeconfig:
-    description: Kubeconfig path; default C($KUBECONFIG) or C(~/.kube/config), else in-cluster.
-    type: path
-  context:
-    description: Kubeconfig context.
-    type: str
+extends_documentation_fragment:
+  - vectorweight.shai.k8s_auth
 notes:
   - O(private_key) is C(no_log).
+  - Writes with server-side apply (field manager C(shai)); check mode asks the API server for a dry run.
 seealso:
   - module: vectorweight.shai.sealed_secret
 """
@@ -107,9 +104,10 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
 from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import (
+    AUTH_ARG_SPEC,
     HAS_KUBERNETES,
-    KubeClient,
     KubeError,
+    client_from_params,
 )
 
 
@@ -121,8 +119,7 @@ def main():
             name=dict(type="str"),
             namespace=dict(type="str", default="kube-system"),
             create_namespace=dict(type="bool", default=True),
-            kubeconfig=dict(type="path"),
-            context=dict(type="str"),
+            **AUTH_ARG_SPEC
         ),
         supports_check_mode=True,
     )
@@ -150,7 +147,7 @@ def main():
         restart_needed=False,
     )
     try:
-        client = KubeClient(kubeconfig=p["kubeconfig"], context=p["context"])
+        client = client_from_params(p)
         ns_changed = False
         if p["create_namespace"]:
             ns_changed = client.ensure_namespace(p["namespace"], check_mode=module.check_mode)
