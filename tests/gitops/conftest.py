@@ -36,9 +36,13 @@ def rendered(layout: core.Layout, values: dict[str, object]) -> dict[str, bytes]
 
 @pytest.fixture
 def tree(tmp_path: Path, rendered: dict[str, bytes]) -> Path:
-    """A fresh, writable copy of the rendered test tree."""
+    """A fresh, writable copy of the rendered test tree, with the catalog's SealedSecrets
+    (placeholders, gitops_sealed.py): a tree without any is a secret-refs finding."""
+    from gitops_sealed import add_sealed_secrets
+
     out = tmp_path / "tree"
     core.write(rendered, out)
+    add_sealed_secrets(out)
     return out
 
 

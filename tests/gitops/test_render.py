@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from gitops_helpers import GOLDEN, INVENTORY, REPO
+from gitops_sealed import add_sealed_secrets, sealed_docs
 
 from shai.gitops import core
 
@@ -103,6 +105,7 @@ def test_homelab_inventory_renders_and_validates(tmp_path: Path, layout: core.La
     """Offline rendering of the real inventory (no packet leaves the machine)."""
     values = core.load_values(layout, core.inventory_vars(REPO / "inventories" / "homelab"))
     core.write(core.render(layout, values), tmp_path / "homelab")
+    add_sealed_secrets(tmp_path / "homelab")  # the catalog's SealedSecrets, as a sealed tree has them
     _count, findings = core.validate(
         tmp_path / "homelab", layout.crds, str(values["gitops_kubernetes_version"])
     )
@@ -399,21 +402,28 @@ def test_every_ui_has_tls_and_admin_endpoints_basic_auth(rendered: dict[str, byt
 
 def _sealed(name: str, namespace: str, *keys: str) -> str:
     data = ", ".join(f"{k}: AgBy3i4OJSWK+PiTySYZZA==" for k in keys)
+    # the catalog entry's annotations (consumers / operator-only), as `shai-secrets seal` writes them
+    ann = next(
+        (
+            d["spec"]["template"]["metadata"].get("annotations")
+            for d in sealed_docs()
+            if d["metadata"]["name"] == name
+        ),
+        None,
+    )
+    extra = f", annotations: {json.dumps(ann)}" if ann else ""
     return (
         "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n"
         f"metadata: {{name: {name}, namespace: {namespace}}}\n"
         f"spec:\n  encryptedData: {{{data}}}\n  template:\n"
-        f"    metadata: {{name: {name}, namespace: {namespace}}}\n"
+        f"    metadata: {{name: {name}, namespace: {namespace}{extra}}}\n"
     )
 
 
+# Every Secret of the catalog (namespace, name, sealed keys): a tree reads them all.
 SEALED = [
-    ("ai-services", "litellm-secrets", ("master-key", "DATABASE_URL")),
-    ("ai-services", "open-webui-secrets", ("WEBUI_SECRET_KEY",)),
-    ("ai-services", "searxng-secrets", ("SEARXNG_SECRET",)),
-    ("automation", "n8n-secrets", ("N8N_ENCRYPTION_KEY",)),
-    ("ai-services", "postgresql-credentials", ("username", "password", "postgres-password")),
-    ("ai-services", "redis-credentials", ("redis-password",)),
+    (d["metadata"]["namespace"], d["metadata"]["name"], tuple(d["spec"]["encryptedData"]))
+    for d in sealed_docs()
 ]
 
 
@@ -437,11 +447,11 @@ def test_sealed_secrets_are_carried_into_the_tree(tmp_path: Path, layout: core.L
 def test_secret_in_the_wrong_namespace_or_without_the_key(
     tmp_path: Path, layout: core.Layout, values: dict
 ) -> None:
-    sealed = [
-        ("self-hosted-ai", "litellm-secrets", ("master-key",)),
-        ("ai-services", "open-webui-secrets", ("secret-key",)),
-        *SEALED[2:],
-    ]
+    wrong = {
+        "litellm-secrets": ("self-hosted-ai", "litellm-secrets", ("master-key",)),
+        "open-webui-secrets": ("ai-services", "open-webui-secrets", ("secret-key",)),
+    }
+    sealed = [wrong.get(name, (ns, name, keys)) for ns, name, keys in SEALED]
     _files, out = _with_secrets(tmp_path, layout, values, sealed)
     findings = [str(f) for f in core.validate(out, layout.crds, "1.33")[1]]
     webui = _find(core.read(out), "Deployment", "open-webui", "ai-services")

@@ -174,21 +174,28 @@ def test_https_token_via_askpass_never_in_argv_or_errors(
     assert token not in log
 
 
-def test_cli_seed_commits_then_reports_unchanged(git_daemon: str) -> None:
-    from gitops_helpers import INVENTORY
+def test_cli_seed_commits_then_reports_unchanged(git_daemon: str, tmp_path: Path) -> None:
+    from gitops_helpers import INVENTORY, REPO
+    from gitops_sealed import add_sealed_secrets
     from typer.testing import CliRunner
 
     from shai.gitops.cli import app
 
+    # the repo's gitops/ plus the catalog's SealedSecrets (the seed validates: a tree without any
+    # is a secrets-sealed finding)
+    gitops = tmp_path / "gitops"
+    gitops.mkdir()
+    for name in ("templates", "values.yml", "crds"):
+        (gitops / name).symlink_to(REPO / "gitops" / name)
+    add_sealed_secrets(gitops)
+    seed = ["seed", "-i", str(INVENTORY), "--url", git_daemon, "--gitops-dir", str(gitops)]
     runner = CliRunner()
-    check = runner.invoke(
-        app, ["seed", "-i", str(INVENTORY), "--url", git_daemon, "--check", "--token-env", "NONE_SET"]
-    )
+    check = runner.invoke(app, [*seed, "--check", "--token-env", "NONE_SET"])
     assert check.exit_code == 1 and "NONE_SET is empty or unset" in check.output
-    first = runner.invoke(app, ["seed", "-i", str(INVENTORY), "--url", git_daemon])
+    first = runner.invoke(app, seed)
     assert first.exit_code == 0, first.output
     assert "committed" in first.output
-    again = runner.invoke(app, ["seed", "-i", str(INVENTORY), "--url", git_daemon, "--check", "--diff"])
+    again = runner.invoke(app, [*seed, "--check", "--diff"])
     assert again.exit_code == 0, again.output
     assert "unchanged" in again.output
 

@@ -203,7 +203,7 @@ def test_crd_schema_typo_in_ingressroute(tree: Path, layout: core.Layout) -> Non
 
 
 def test_crd_schema_type_error_in_sealedsecret(tree: Path, layout: core.Layout) -> None:
-    (tree / "secrets" / "ai-services").mkdir(parents=True)
+    (tree / "secrets" / "ai-services").mkdir(parents=True, exist_ok=True)
     (tree / "secrets" / "ai-services" / "x.sealedsecret.yaml").write_text(
         "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: x, namespace: ai-services}\n"
         "spec: {encryptedData: [not, a, map]}\n"

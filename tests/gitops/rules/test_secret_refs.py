@@ -37,4 +37,8 @@ def test_bad_namespace_and_key() -> None:
         "of the tree (sealed in namespace other) [secret-refs]",
         f"platform/x/x.yaml: Deployment apps/web: {field}: Secret apps/api has no key 'nope' (keys: token) "
         "[secret-refs]",
+        "platform/x/x.yaml: SealedSecret other/db: spec.template.metadata.annotations: sealed Secret "
+        "other/db is "
+        "read by nothing in the tree: wire it to its consumer, or mark its catalog entry (annotations "
+        "shai.vectorweight.com/consumers: APP or shai.vectorweight.com/operator-only: why) [secret-refs]",
     ]
