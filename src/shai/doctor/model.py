@@ -48,3 +48,8 @@ class Check:
 
     def skip(self, message: str, host: str = "") -> Finding:
         return Finding(self.id, "skip", message, host=host)
+
+    def per_host(self, ctx: Context, group: str, check_host: Callable[[str], Finding]) -> list[Finding]:
+        """``check_host`` for every host of ``group``; one skip when the group has none."""
+        hosts = ctx.groups.get(group, [])
+        return [check_host(host) for host in hosts] or [self.skip(f"no host in group {group}")]

@@ -11,25 +11,20 @@ from shai.doctor.model import Check, Finding
 GROUP = "k3s_cluster"
 
 
+def _host(ctx: Context, host: str, pin: object) -> Finding:
+    version = ctx.var(host, "k3s_version", "k3s")
+    if version == pin:
+        return CHECK.ok(f"k3s {version}", host)
+    return CHECK.fail(
+        f"k3s_version {version} is not the version the lab tests ({pin})",
+        f"remove k3s_version from {ctx.defined_in('k3s_version')} (the role's pin applies)",
+        host,
+    )
+
+
 def run(ctx: Context) -> list[Finding]:
     pin = ctx.role_defaults("k3s").get("k3s_version")
-    hosts = ctx.groups.get(GROUP, [])
-    if not hosts:
-        return [CHECK.skip(f"no host in group {GROUP}")]
-    findings: list[Finding] = []
-    for host in hosts:
-        version = ctx.var(host, "k3s_version", "k3s")
-        if version == pin:
-            findings.append(CHECK.ok(f"k3s {version}", host))
-        else:
-            findings.append(
-                CHECK.fail(
-                    f"k3s_version {version} is not the version the lab tests ({pin})",
-                    f"remove k3s_version from {ctx.defined_in('k3s_version')} (the role's pin applies)",
-                    host,
-                )
-            )
-    return findings
+    return CHECK.per_host(ctx, GROUP, lambda host: _host(ctx, host, pin))
 
 
 CHECK = Check(

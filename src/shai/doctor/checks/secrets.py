@@ -51,10 +51,25 @@ def run(ctx: Context) -> list[Finding]:
     catalog = load_catalog(catalog_path)
     vault = ctx.vault.vault
     findings: list[Finding] = []
-    missing = {e.id: m for e in catalog.entries.values() if (m := lifecycle.entry_values(vault, e)[1])}
-    if missing:
-        ids = ", ".join(f"{i} ({', '.join(keys)})" for i, keys in sorted(missing.items()))
+    generated: dict[str, list[str]] = {}
+    supplied: list[str] = []
+    for entry in catalog.entries.values():
+        for key in lifecycle.entry_values(vault, entry)[1]:
+            spec = entry.keys[key]
+            if spec.generator != "supplied":
+                generated.setdefault(entry.id, []).append(key)
+            elif not spec.optional:
+                supplied.append(str(spec.vault_var))
+    if generated:
+        ids = ", ".join(f"{i} ({', '.join(keys)})" for i, keys in sorted(generated.items()))
         findings.append(CHECK.fail(f"not generated yet: {ids}", ctx.secrets_cmd("generate")))
+    if supplied:
+        findings.append(
+            CHECK.fail(
+                f"values only you can supply are not in the vault: {', '.join(sorted(supplied))}",
+                f"ansible-vault edit {ctx.rel(ctx.vault.path)}  # add {', '.join(sorted(supplied))}",
+            )
+        )
     if not lifecycle.private_keys(vault):
         return [*findings, CHECK.skip("no sealing key to verify sealed files with (see sealing-key)")]
     count, problems = lifecycle.verify(catalog, vault, gitops)
