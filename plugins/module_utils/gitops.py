@@ -45,6 +45,8 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_values_check import check_values
+
 FILE_DIRECTIVE = "#@file:"
 HEADER = (
     "# Rendered by `shai gitops render` from {source}. Do not edit: change the template or the inventory.\n"
@@ -224,6 +226,9 @@ def load_values(defaults_file, overrides):
         defaults = yaml.load(handle, Loader=_Loader) or {}
     if not isinstance(defaults, dict):
         raise GitopsError("%s: must be a mapping" % defaults_file)
+    errors = check_values(defaults, overrides or {})
+    if errors:
+        raise GitopsError("%s + inventory: %d unknown key(s):\n  - %s" % (defaults_file, len(errors), "\n  - ".join(errors)))
     return resolve_values(deep_merge(defaults, overrides or {}))
 
 

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vectorweight
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unknown keys in the GitOps values are errors that name the key and suggest the known one
+(issue 14): a typo (`gitops_repo_ulr:`, `wavee:`) or a component that is not in the catalog
+(`traefick: {enabled: true}`) would otherwise render an Application for a path that does not
+exist, or silently keep the default.
+
+Known = what gitops/values.yml defines (its top-level variables, the components of
+gitops_components, the workloads of gitops_workloads/gitops_hpa/gitops_run_as, ...), the item
+keys in ITEM_KEYS, and PLAYBOOK_VARS: inventory variables the playbooks and roles read (not the
+tree's templates). Namespaces may be added (gitops_namespaces), their keys are checked.
+"""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+import difflib
+
+# gitops_* inventory variables read by playbooks/roles, not by the templates.
+PLAYBOOK_VARS = frozenset([
+    "gitops_tree_dir",
+    "gitops_seed_url",
+    "gitops_seed_ssh_command",
+    "gitops_argocd_bootstrap",
+    "gitops_git_server_enabled",
+    "gitops_charts_dir",
+    "gitops_helm",
+])
+# dict-of-dicts values: the keys every item may have.
+ITEM_KEYS = {
+    "gitops_components": frozenset(["enabled", "wave", "namespace"]),
+    "gitops_namespaces": frozenset(["mesh", "quota", "network", "labels"]),
+    "gitops_charts": frozenset(["repo", "chart", "version", "crds", "oci"]),
+    "gitops_workloads": frozenset(["requests", "limits", "storage"]),
+    "gitops_hpa": frozenset(["min", "max", "cpu", "memory", "scale_up_pods"]),
+    "gitops_litellm_targets": frozenset(["service", "component", "port", "suffix"]),
+    "gitops_litellm_groups": frozenset(["mode"]),
+    "gitops_kyverno_exceptions": frozenset(["why", "namespaces", "mesh_namespaces", "names", "controls", "images"]),
+}
+NETWORK_KEYS = frozenset([
+    "from", "to", "kube_api", "from_nodes", "to_nodes", "from_world", "public", "git", "ingress_address",
+    "gpu", "node_clients",
+])
+# dict-of-dicts whose item NAMES are fixed by the templates (a new name would be ignored or break).
+FIXED_NAMES = ("gitops_components", "gitops_workloads", "gitops_hpa", "gitops_run_as", "gitops_charts",
+               "gitops_secret_refs", "gitops_images", "gitops_litellm_targets")
+
+
+def _hint(key, known):
+    close = difflib.get_close_matches(str(key), sorted(str(k) for k in known), n=1, cutoff=0.6)
+    return " (did you mean %r?)" % close[0] if close else ""
+
+
+def _unknown(where, keys, known, what="key"):
+    errors = []
+    for key in sorted(set(keys) - set(known), key=str):
+        errors.append("%s: unknown %s %r%s" % (where, what, key, _hint(key, known)))
+    return errors
+
+
+def check_values(defaults, overrides):
+    """Every problem at once: a list of messages (empty: all keys known)."""
+    errors = []
+    overrides = overrides or {}
+    top = set(defaults) | PLAYBOOK_VARS
+    errors.extend(_unknown("inventory", [k for k in overrides if str(k).startswith("gitops_")], top, "GitOps variable"))
+    for var in FIXED_NAMES:
+        given = overrides.get(var)
+        if isinstance(given, dict) and isinstance(defaults.get(var), dict):
+            errors.extend(_unknown(var, given, defaults[var], "name"))
+    for var, allowed in sorted(ITEM_KEYS.items()):
+        merged = dict(defaults.get(var) or {})
+        if isinstance(overrides.get(var), dict):
+            merged.update(overrides[var])
+        for name, item in sorted(merged.items(), key=lambda kv: str(kv[0])):
+            if isinstance(item, dict):
+                errors.extend(_unknown("%s.%s" % (var, name), item, allowed))
+                if var == "gitops_namespaces" and isinstance(item.get("network"), dict):
+                    errors.extend(_unknown("%s.%s.network" % (var, name), item["network"], NETWORK_KEYS))
+    return errors
