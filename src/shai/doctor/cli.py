@@ -27,12 +27,15 @@ def _print(report: Report) -> None:
     for f in report.findings:
         table.add_row(f.check, f.host, f"[{STYLE[f.status]}]{f.status}[/]", f.message)
     out.print(table)
-    fixes = [f for f in report.findings if f.fix and f.status in ("fail", "warn")]
+    fixes: dict[str, list[str]] = {}  # one line per distinct fix, naming every finding it fixes
+    for f in report.findings:
+        if f.fix and f.status in ("fail", "warn"):
+            label = f"{f.check} ({f.host})" if f.host else f.check
+            fixes.setdefault(f.fix, []).append(label)
     if fixes:
         out.print("\nTo fix, in order:")
-        for n, f in enumerate(fixes, 1):
-            where = f" ({f.host})" if f.host else ""
-            out.print(f"{n:2}. [{f.check}{where}] {f.fix}", markup=False, highlight=False)
+        for n, (fix, labels) in enumerate(fixes.items(), 1):
+            out.print(f"{n:2}. [{', '.join(dict.fromkeys(labels))}] {fix}", markup=False, highlight=False)
 
 
 @app.command(help="Check an inventory is ready for a first run (read-only). Exit 0 only when it is.")

@@ -31,7 +31,8 @@ def _uncommitted(project: Path, paths: list[Path]) -> list[str] | None:
 
 
 def _commit(ctx: Context) -> str:
-    git = f"git -C {ctx.rel(ctx.project) or '.'}"
+    where = ctx.rel(ctx.project)
+    git = "git" if where == "." else f"git -C {where}"
     return f"{git} add gitops/secrets && {git} commit -m 'Seal the platform secrets'"
 
 
