@@ -189,9 +189,16 @@ def test_leak_playbook_vvv(workspace: Workspace, tmp_path: Path) -> None:
     """Generate everything, seal via playbooks/secrets.yml at -vvv twice, then grep every log and
     the tree for every generated value: zero hits."""
     ws = workspace
-    for cmd in (["keygen", "--bits", "2048"], ["generate"]):
-        res = _cli(ws, *cmd)
-        assert res.exit_code == 0, res.output
+    from shai.secrets import lifecycle
+    from shai.secrets.catalog import load_catalog
+
+    assert _cli(ws, "keygen", "--bits", "2048").exit_code == 0
+    # gitlab-runner: a supplied token next to a key the catalog allows to be empty (allow_empty)
+    v = lifecycle.open_vault(ws.vault, ws.password_file)
+    v.data["vault_gitlab_runner_token"] = "glrt-" + "Tk9xQ2" * 4  # shai-scan: allow (test value)
+    v.save()
+    res = _cli(ws, "generate")
+    assert res.exit_code == 0, res.output
     logs = tmp_path / "logs"
     logs.mkdir()
     outputs = []
@@ -225,14 +232,11 @@ def test_leak_playbook_vvv(workspace: Workspace, tmp_path: Path) -> None:
         (logs / f"stdout-{i}.txt").write_text(proc.stdout + proc.stderr)
     assert "changed=1" in outputs[0] and "changed=0" in outputs[1]  # second run idempotent
     files = sorted(ws.gitops.rglob("*.sealedsecret.yaml"))
-    assert len(files) == 10
+    assert len(files) == 11
     # the tree opens to the vault values (so the values are really in there, encrypted)
     res = _cli(ws, "verify")
     assert res.exit_code == 0, res.output
     # collect every generated value from the vault and grep for them
-    from shai.secrets import lifecycle
-    from shai.secrets.catalog import load_catalog
-
     vault = lifecycle.open_vault(ws.vault, ws.password_file)
     values = [v for _e, _k, v in lifecycle.all_values(load_catalog(ws.catalog), vault) if len(v) >= 8]
     assert len(values) >= 15
