@@ -16,6 +16,7 @@ SHARED ?= $(firstword $(wildcard $(CURDIR)/../shared /work/shared))
 ifneq ($(SHARED),)
 export SHAI_SHARED_TESTDATA ?= $(SHARED)/testdata
 export SHAI_SHARED_CRDS ?= $(SHARED)/crds
+export SHAI_SHARED_CHARTS ?= $(SHARED)/charts
 endif
 
 .PHONY: help

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build shai's real test peers from pinned Go modules and cache them outside the repo.
 #
-#   tools/build.sh [--force] [TARGET...]      TARGET: kube sealed-secrets ollama k3s-mirror (default: all)
+#   tools/build.sh [--force] [TARGET...]      TARGET: kube sealed-secrets ollama helm k3s-mirror (default: all)
 #
 # Binaries land in ${SHAI_CACHE:-$HOME/.cache/shai}/bin. Each target has a stamp file in
 # ${SHAI_CACHE}/stamps/ holding a hash of its pinned inputs (go.mod, go.sum, Go sources, Go version,
@@ -13,6 +13,7 @@
 #                   and k3s (the shai k3s TEST DOUBLE: those components in one static binary, no kubelet)
 #   sealed-secrets  kubeseal, controller (github.com/bitnami-labs/sealed-secrets)
 #   ollama          ollama (github.com/ollama/ollama, CPU build; needs nlohmann-json3-dev)
+#   helm            helm (helm.sh/helm/v4 pin in tools/helm/go.mod; renders the chart Applications, ADR 0304)
 #   k3s-mirror      publishes the k3s test double into ${SHAI_CACHE}/mirror/k3s/<version>/ (release layout)
 set -euo pipefail
 
@@ -41,11 +42,11 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
-    kube|sealed-secrets|ollama|k3s-mirror) targets+=("$arg") ;;
-    *) die "unknown target '$arg' (expected: kube sealed-secrets ollama k3s-mirror)" ;;
+    kube|sealed-secrets|ollama|helm|k3s-mirror) targets+=("$arg") ;;
+    *) die "unknown target '$arg' (expected: kube sealed-secrets ollama helm k3s-mirror)" ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(kube sealed-secrets ollama k3s-mirror)
+[ ${#targets[@]} -gt 0 ] || targets=(kube sealed-secrets ollama helm k3s-mirror)
 
 command -v go >/dev/null || die "Go is not installed (need Go >= 1.26 on PATH)"
 mkdir -p "$BIN" "$STAMPS" "$LOGS"
@@ -210,6 +211,19 @@ build_ollama() {
   rmdir "$stage"
 }
 
+build_helm() {
+  # helm.sh/helm/v4 at its pin; the version is stamped the way Helm's own Makefile does.
+  local dir=$TOOLS_DIR/helm flags="-trimpath -ldflags=-s -w CGO_ENABLED=0"
+  local ver; ver=$(cd "$dir" && go list -m -f '{{.Version}}' helm.sh/helm/v4)
+  local hash; hash=$(input_hash "$dir" "$flags" "$ver")
+  if up_to_date helm "$hash" helm; then log "helm: cached ($(sed -n 2p "$STAMPS/helm"))"; return; fi
+  local stage; stage=$(mktemp -d "$LOGS/helm.XXXXXX")
+  run_build helm "$hash" env -C "$dir" CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$ver" -o "$stage/helm" helm.sh/helm/v4/cmd/helm
+  install_bins "$stage" helm
+  rmdir "$stage"
+}
+
 publish_k3s_mirror() {
   # Same layout as a k3s GitHub release: <version>/k3s, sha256sum-amd64.txt, k3s-airgap-images-amd64.tar.zst
   [ -x "$BIN/k3s" ] || die "k3s test double not built (run: tools/build.sh kube)"
@@ -238,6 +252,7 @@ for t in "${targets[@]}"; do
     kube) build_kube ;;
     sealed-secrets) build_sealed_secrets ;;
     ollama) build_ollama ;;
+    helm) build_helm ;;
     k3s-mirror) publish_k3s_mirror ;;
   esac
 done

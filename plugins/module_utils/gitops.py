@@ -30,9 +30,15 @@ try:
 
     HAS_YAML = True
     try:
-        _Loader = yaml.CSafeLoader  # type: ignore[attr-defined]
+        _LoaderBase = yaml.CSafeLoader  # type: ignore[attr-defined]
     except AttributeError:  # pragma: no cover
-        _Loader = yaml.SafeLoader
+        _LoaderBase = yaml.SafeLoader
+
+    class _Loader(_LoaderBase):  # type: ignore[misc,valid-type]
+        """Safe loader that reads a plain `=` as the string it is (YAML 1.1's value tag has no
+        constructor in PyYAML; Kubernetes and Helm read it as "=", e.g. in label selectors)."""
+
+    _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
@@ -393,3 +399,18 @@ def tree_diff(before, after):
             )
         )
     return "".join(chunks)
+
+
+def k3s_version(collection_root):
+    """The k3s pin (roles/k3s/defaults/main.yml `k3s_version`, its one place, ADR 0504), e.g.
+    "v1.37.0+k3s1": the Kubernetes version the tree is validated and rendered for by default."""
+    path = os.path.join(str(collection_root), "roles", "k3s", "defaults", "main.yml")
+    try:
+        with open(path) as handle:
+            data = yaml.load(handle, Loader=_Loader) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise GitopsError("cannot read the k3s pin from %s: %s" % (path, exc))
+    version = data.get("k3s_version") if isinstance(data, dict) else None
+    if not version:
+        raise GitopsError("%s sets no k3s_version" % path)
+    return str(version)

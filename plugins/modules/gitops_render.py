@@ -64,8 +64,21 @@ options:
     type: bool
     default: true
   kube_version:
-    description: Kubernetes version of the core schemas. Default C(gitops_kubernetes_version) of the values.
+    description:
+      - Kubernetes version of the core schemas and of C(helm template --kube-version).
+      - Default C(gitops_kubernetes_version) of the values, else the k3s pin (C(k3s_version) of the k3s role defaults).
     type: str
+  charts_dir:
+    description:
+      - Directory of unpacked chart sources, C(<chart>/<version>/<chart>/) (the layout of
+        C(helm pull --untar --untardir <chart>/<version>)). When set, every chart Application is
+        rendered with the real Helm as ArgoCD would and its objects are validated too.
+      - Default C(gitops_charts_dir) of the values; unset means chart Applications are not rendered.
+      - A chart whose source is missing is returned in RV(unverified) and warned about, never passed silently.
+    type: path
+  helm:
+    description: The helm binary for O(charts_dir). Default C($SHAI_HELM), C(~/.cache/shai/bin/helm), then C(PATH).
+    type: path
 """
 
 EXAMPLES = r"""
@@ -103,6 +116,15 @@ findings:
   returned: on validation failure
   type: list
   elements: dict
+rendered:
+  description: With O(charts_dir), one entry per Application (name, wave, kind, chart, version, objects, unverified, error).
+  returned: when O(validate=true) and a charts dir is set
+  type: list
+  elements: dict
+unverified:
+  description: Applications whose chart source is not in O(charts_dir) (name -> reason); their objects were not checked.
+  returned: when O(validate=true) and a charts dir is set
+  type: dict
 audit:
   description: Audit-mode results (severity audit, e.g. Kyverno's restricted policy); reported, never a failure.
   returned: when O(validate=true)
@@ -119,6 +141,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_rules
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_helm
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import _schemas
 
 
@@ -131,6 +154,8 @@ def main():
             secrets_dir=dict(type="path"),
             validate=dict(type="bool", default=True),
             kube_version=dict(type="str"),
+            charts_dir=dict(type="path"),
+            helm=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -155,8 +180,18 @@ def main():
             staging = tempfile.mkdtemp(prefix="shai-gitops-validate-")
             try:
                 gitops.write_tree(files, os.path.join(staging, "tree"))
-                kube = p["kube_version"] or str(values.get("gitops_kubernetes_version", "1.31"))
-                count, findings = gitops_rules.validate_tree(os.path.join(staging, "tree"), os.path.join(base, "crds"), kube)
+                kube = p["kube_version"] or str(
+                    values.get("gitops_kubernetes_version") or gitops.k3s_version(os.path.join(base, ".."))
+                )
+                charts = p["charts_dir"] or values.get("gitops_charts_dir") or None
+                count, findings, renders = gitops_helm.validate_with_charts(
+                    os.path.join(staging, "tree"), os.path.join(base, "crds"), kube, charts, helm=p["helm"]
+                )
+                if charts:
+                    result["rendered"] = [r.as_dict() for r in renders]
+                    result["unverified"] = gitops_helm.unverified_apps(renders)
+                    for name, why in sorted(result["unverified"].items()):
+                        module.warn("Application %s not rendered, its objects are unverified: %s" % (name, why))
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             result["objects"] = count

@@ -31,6 +31,7 @@ BUILT_BINARIES: dict[str, str] = {
     "etcd": "kube",
     "kube-controller-manager": "kube",
     "k3s": "kube",
+    "helm": "helm",
 }
 
 

@@ -47,18 +47,18 @@ def strict_schema(schema):
         and "additionalProperties" not in schema
         and not schema.get("x-kubernetes-preserve-unknown-fields")
     ):
-        props = dict(out["properties"])
-        # Every object may carry apiVersion/kind/metadata even when the CRD omits them.
-        out["properties"] = props
         out["additionalProperties"] = False
     return out
+
+
+CACHE_FORMAT = b"strict-schema-2\0"  # bump when crd_schemas() changes what it derives
 
 
 def crd_cache_path(files):
     """~/.cache/shai/gitops-crds-<sha256 of the CRD files>.json (parsing YAML is the slow part)."""
     import hashlib
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(CACHE_FORMAT)
     for full in files:
         digest.update(os.path.basename(full).encode("utf-8") + b"\0")
         with open(full, "rb") as handle:
@@ -97,7 +97,14 @@ def crd_schemas(crd):
             continue
         schema = (version.get("schema") or {}).get("openAPIV3Schema")
         if schema and spec.get("group") and names.get("kind"):
-            out[(spec["group"], version["name"], names["kind"])] = strict_schema(schema)
+            strict = strict_schema(schema)
+            if isinstance(strict.get("properties"), dict):
+                # Every object carries apiVersion/kind/metadata even when the CRD omits them.
+                props = dict(strict["properties"])
+                for key, kind in (("apiVersion", "string"), ("kind", "string"), ("metadata", "object")):
+                    props.setdefault(key, {"type": kind})
+                strict["properties"] = props
+            out[(spec["group"], version["name"], names["kind"])] = strict
     return out
 
 

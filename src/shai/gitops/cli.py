@@ -33,7 +33,6 @@ RootOpt = Annotated[
     Path | None,
     typer.Option("--gitops-dir", help="Directory holding templates/, values.yml, secrets/, crds/."),
 ]
-DEFAULT_KUBE = "1.31"  # k3s_version v1.31 (roles/k3s); gitops_kubernetes_version
 
 
 def _layout(gitops_dir: Path | None) -> core.Layout:
@@ -97,7 +96,22 @@ def render(
 @app.command()
 def validate(
     tree: Annotated[Path, typer.Argument(help="A rendered tree (shai gitops render --out).")],
-    kube_version: Annotated[str, typer.Option(help="Kubernetes version of the core schemas.")] = DEFAULT_KUBE,
+    kube_version: Annotated[
+        str | None,
+        typer.Option(
+            help="Kubernetes version of the core schemas and of helm's --kube-version "
+            "(default: the k3s pin, k3s_version of roles/k3s/defaults)."
+        ),
+    ] = None,
+    charts: Annotated[
+        Path | None,
+        typer.Option(
+            "--charts",
+            help="Unpacked chart sources (<chart>/<version>/<chart>/): render every chart Application "
+            "with the real helm as ArgoCD would and validate what it renders.",
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="helm processes in parallel.", min=1)] = 2,
     gitops_dir: RootOpt = None,
     server: Annotated[
         bool, typer.Option("--server", help="Also a server-side dry-run (needs --kubeconfig).")
@@ -114,11 +128,14 @@ def validate(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON on stdout.")] = False,
 ) -> None:
-    """Validate every manifest (schemas, CRDs, policies). Exit 1 on any finding."""
+    """Validate every manifest (schemas, CRDs, rules) and, with --charts, every chart Application's
+    rendered objects. Exit 1 on any finding (audit results are reported only); Applications whose
+    chart source is missing are listed as unverified in every report."""
     layout = _layout(gitops_dir)
     started = time.perf_counter()
     try:
-        count, findings = core.validate(tree, layout.crds, kube_version)
+        result = core.validate_charts(tree, layout.crds, kube_version or core.kube_pin(), charts, jobs)
+        count, findings = result.count, result.findings
         if server:
             if kubeconfig is None:
                 kubeconfig = Path(os.environ.get("KUBECONFIG", "")) if os.environ.get("KUBECONFIG") else None
@@ -131,7 +148,13 @@ def validate(
                 )
     except core.GitopsError as exc:
         raise _fail(str(exc)) from None
-    _print_findings(findings, as_json)
+    if count == 0:
+        raise _fail(f"nothing checked: {tree} holds no Kubernetes objects")
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), indent=2) + "\n")
+    else:
+        _print_findings(findings, False)
+        _print_renders(result)
     elapsed = time.perf_counter() - started
     # severity "audit" (e.g. Kyverno's restricted policy in audit mode) is reported, not a failure
     failing = [f for f in findings if getattr(f, "severity", "error") == "error"]
@@ -140,6 +163,26 @@ def validate(
         console.print(f"[bold red]{len(failing)} finding(s)[/]{audit} in {count} objects ({elapsed:.2f}s)")
         raise typer.Exit(1)
     console.print(f"[green]ok[/]: {count} objects valid{audit} ({elapsed:.2f}s)")
+
+
+def _print_renders(result: core.Validation) -> None:
+    """The chart Applications: rendered (objects, cache) and unverified, by name."""
+    charts = [r for r in result.renders if r.kind == "chart"]
+    if not charts:
+        return
+    table = Table(title="chart Applications (helm template)", title_justify="left")
+    for col in ("application", "wave", "chart", "version", "objects", "status"):
+        table.add_column(col)
+    for r in sorted(charts, key=lambda r: (r.wave, r.name)):
+        status = (
+            "[yellow]unverified[/]"
+            if r.unverified
+            else ("[red]helm failed[/]" if r.error else ("cached" if r.cached else "rendered"))
+        )
+        table.add_row(r.name, str(r.wave), r.chart or "", r.version or "", str(len(r.objects)), status)
+    console.print(table)
+    for name, why in sorted(result.unverified.items()):
+        console.print(f"[yellow]unverified[/]: Application {name}: {why}", highlight=False)
 
 
 @app.command("pins")
@@ -204,7 +247,7 @@ def seed(
                 count, findings = core.validate(
                     Path(tmp) / "tree",
                     layout.crds,
-                    str(values.get("gitops_kubernetes_version", DEFAULT_KUBE)),
+                    str(values.get("gitops_kubernetes_version") or core.kube_pin()),
                 )
             findings = [
                 f for f in findings if getattr(f, "severity", "error") == "error"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops as _g
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_helm as _helm
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_rules as _rules
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_seed as _s
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import GitopsError
@@ -138,6 +139,55 @@ def read(tree: Path) -> dict[str, bytes]:
 def diff(before: dict[str, bytes], after: dict[str, bytes]) -> str:
     text: str = _g.tree_diff(before, after)
     return text
+
+
+def kube_pin(root: Path | None = None) -> str:
+    """The k3s pin (roles/k3s/defaults/main.yml), the default Kubernetes version of validate."""
+    return str(_g.k3s_version(str(root or repo_root())))
+
+
+@dataclass
+class Validation:
+    """What `validate --charts` checked: objects, findings, and per Application what it rendered."""
+
+    count: int
+    findings: list[Finding]
+    renders: list[Any]  # gitops_helm.AppRender
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def audit(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != "error"]
+
+    @property
+    def unverified(self) -> dict[str, str]:
+        return dict(_helm.unverified_apps(self.renders))
+
+    @property
+    def charts(self) -> list[Any]:
+        return [r for r in self.renders if r.kind == "chart" and not r.unverified]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "objects": self.count,
+            "findings": iter_findings(self.failures),
+            "audit": iter_findings(self.audit),
+            "rendered": [r.as_dict() for r in self.renders if r.kind == "chart"],
+            "unverified": self.unverified,
+        }
+
+
+def validate_charts(
+    tree: Path, crds: Path, kube_version: str, charts: Path | None, jobs: int = 2
+) -> Validation:
+    """validate() plus, with a charts directory, every chart Application rendered by the real Helm."""
+    count, findings, renders = _helm.validate_with_charts(
+        str(tree), str(crds), kube_version, str(charts) if charts else None, jobs=jobs
+    )
+    return Validation(int(count), list(findings), list(renders))
 
 
 def validate(tree: Path, crds: Path, kube_version: str) -> tuple[int, list[Finding]]:
