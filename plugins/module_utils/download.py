@@ -412,7 +412,7 @@ def _download(
     dest_dir = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(dest_dir):
         raise DownloadError("destination folder %s does not exist" % dest_dir, url=url)
-    if not resume:
+    if not resume or os.path.islink(part):  # never write through a link placed at the .part name
         _remove(part)
 
     while True:
@@ -486,7 +486,8 @@ def _download(
         done = offset
         interrupted = None
         if resp is not None:
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if offset else os.O_TRUNC), 0o600)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if offset else os.O_TRUNC)
+            fd = os.open(part, flags, 0o600)
             hasher = _Hasher(sha, sha1, chunk_size)
             try:
                 if progress is not None:

@@ -85,3 +85,35 @@ def test_no_hand_rolled_atomic_writes_left() -> None:
                 if needle in text:
                     offenders.append(f"{path.relative_to(REPO)}: {needle}")
     assert offenders == []
+
+
+def test_download_part_symlink_is_not_followed(tmp_path: Path) -> None:
+    """The resumable downloader keeps a fixed ``<dest>.part`` (it must, to resume): a symlink
+    placed there is removed, never written through."""
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    from ansible_collections.vectorweight.shai.plugins.module_utils import download
+
+    served = tmp_path / "srv"
+    served.mkdir()
+    (served / "m.bin").write_bytes(b"model bytes " * 1000)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        victim = tmp_path / "victim"
+        victim.write_text("precious\n")
+        dest = tmp_path / "out" / "m.bin"
+        dest.parent.mkdir()
+        (dest.parent / "m.bin.part").symlink_to(victim)
+        digest = hashlib.sha256((served / "m.bin").read_bytes()).hexdigest()
+        url = f"http://127.0.0.1:{server.server_address[1]}/m.bin"
+        download.download(url, str(dest), sha256=digest, retries=0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert victim.read_text() == "precious\n"
+    assert dest.read_bytes() == (served / "m.bin").read_bytes() and not dest.is_symlink()
