@@ -15,6 +15,7 @@ GROUP = "argoproj.io"
 VERSION = "v1alpha1"
 PLURAL = "applications"
 DRIFT_HEALTH = ("Degraded", "Missing")
+COMPARISON_ERROR = "ComparisonError"
 
 
 def summarize(obj):
@@ -27,6 +28,8 @@ def summarize(obj):
     operation = status.get("operationState") or {}
     sync_status = sync.get("status") or "Unknown"
     health_status = health.get("status") or "Unknown"
+    error = comparison_error(status)
+    drift, unverified = classify(sync_status, health_status, error)
     return {
         "name": meta.get("name", ""),
         "namespace": meta.get("namespace", ""),
@@ -38,8 +41,33 @@ def summarize(obj):
         "operation_phase": operation.get("phase", ""),
         "reconciled_at": status.get("reconciledAt", ""),
         "out_of_sync": sync_status == "OutOfSync",
-        "drift": sync_status == "OutOfSync" or health_status in DRIFT_HEALTH,
+        "drift": drift,
+        "unverified": unverified,
+        "comparison_error": error,
     }
+
+
+def comparison_error(status):
+    # type: (dict) -> str
+    """The message of the Application's ComparisonError condition ('' when there is none)."""
+    for cond in status.get("conditions") or []:
+        if isinstance(cond, dict) and cond.get("type") == COMPARISON_ERROR:
+            return str(cond.get("message") or COMPARISON_ERROR)
+    return ""
+
+
+def classify(sync_status, health_status, error=""):
+    # type: (str, str, str) -> tuple[bool, bool]
+    """(drift, unverified) of one Application.
+
+    ArgoCD could not compare the Application with its source (sync ``Unknown`` with a
+    ``ComparisonError`` condition: repository or chart not reachable, path missing): whether the
+    cluster matches git is *unverified*, which is not drift (and is reported as such). Otherwise
+    ``OutOfSync``, ``Degraded`` or ``Missing`` is drift.
+    """
+    unverified = sync_status == "Unknown" and bool(error)
+    drift = not unverified and (sync_status == "OutOfSync" or health_status in DRIFT_HEALTH)
+    return drift, unverified
 
 
 def list_applications(client, namespace=None, names=None):

@@ -18,6 +18,7 @@ import json
 import os
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
+from ansible_collections.vectorweight.shai.plugins.module_utils.drift_argocd import classify as classify_application
 from ansible_collections.vectorweight.shai.plugins.module_utils.drift_redact import (
     CENSORED,
     is_censored,
@@ -44,7 +45,6 @@ MAX_DIFF_CHARS = 65536
 # Modules whose result carries ArgoCD Application states instead of host changes.
 ARGOCD_ACTIONS = frozenset(("vectorweight.shai.argocd_app_status", "argocd_app_status"))
 # Health states that count as drift (the app is not what Git says it should be).
-ARGOCD_DRIFT_HEALTH = frozenset(("Degraded", "Missing"))
 
 # Messages of tasks that check mode could not evaluate (a blind spot, not a pass).
 _UNVERIFIED_MARKERS = (
@@ -265,6 +265,8 @@ class ReportBuilder:
             seen.add(key)
             sync = app.get("sync_status") or "Unknown"
             health = app.get("health_status") or "Unknown"
+            error = redact_text(str(app.get("comparison_error") or ""))
+            drift, unverified = classify_application(sync, health, error)
             self.applications.append(
                 {
                     "name": key[1],
@@ -273,7 +275,9 @@ class ReportBuilder:
                     "health_status": health,
                     "revision": app.get("revision") or "",
                     "out_of_sync": sync == "OutOfSync",
-                    "drift": sync == "OutOfSync" or health in ARGOCD_DRIFT_HEALTH,
+                    "drift": drift,
+                    "unverified": unverified,
+                    "comparison_error": error,
                 }
             )
 
@@ -340,6 +344,7 @@ class ReportBuilder:
                 "applications": len(apps),
                 "applications_out_of_sync": sum(1 for a in apps if a["out_of_sync"]),
                 "applications_drifted": len(apps_drift),
+                "applications_unverified": sum(1 for a in apps if a.get("unverified")),
             },
             "hosts": {h: dict(self.hosts[h]) for h in sorted(self.hosts)},
             "changed_by_role": by_role,
@@ -381,8 +386,10 @@ def render_markdown(report):
                                   s["unreachable_hosts"], s["unverified_tasks"]),
     ]
     if report["argocd"]["checked"]:
-        lines.append("- ArgoCD applications: %d, out of sync: %d, drifted (OutOfSync/Degraded/Missing): %d"
-                     % (s["applications"], s["applications_out_of_sync"], s["applications_drifted"]))
+        lines.append("- ArgoCD applications: %d, out of sync: %d, drifted (OutOfSync/Degraded/Missing): %d, "
+                     "unverified (ArgoCD could not compare with the source; not drift): %d"
+                     % (s["applications"], s["applications_out_of_sync"], s["applications_drifted"],
+                        s.get("applications_unverified", 0)))
     else:
         lines.append("- ArgoCD applications: not checked")
     lines.append("")
@@ -417,7 +424,9 @@ def render_markdown(report):
     if apps:
         lines += ["## ArgoCD applications", "", "| Application | Sync | Health |", "|---|---|---|"]
         for a in apps:
-            lines.append("| %s/%s | %s | %s |" % (a["namespace"], a["name"], a["sync_status"], a["health_status"]))
+            note = " (unverified: %s)" % _md_escape(a["comparison_error"])[:200] if a.get("unverified") else ""
+            lines.append("| %s/%s | %s%s | %s |" % (a["namespace"], a["name"], a["sync_status"], note,
+                                                     a["health_status"]))
         lines.append("")
     if report["unverified"]:
         lines += ["## Not verifiable in check mode", "", "| Host | Role | Task | Reason |", "|---|---|---|---|"]

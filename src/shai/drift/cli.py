@@ -119,7 +119,8 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
     if data["argocd"]["checked"]:
         head += (
             f"\nArgoCD apps {s['applications']}  out of sync {s['applications_out_of_sync']}  "
-            f"drifted {s['applications_drifted']}"
+            f"drifted {s['applications_drifted']}  "
+            f"unverified {s.get('applications_unverified', 0)} (not drift)"
         )
     if not data.get("check_mode", True):
         head += "\n[bold red]not a check-mode run: these changes were applied[/]"
@@ -156,10 +157,11 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
     apps = [a for a in data["argocd"]["applications"] if a["drift"] or a["sync_status"] != "Synced"]
     if apps:
         table = Table(title="ArgoCD applications")
-        for col in ("application", "sync", "health"):
+        for col in ("application", "sync", "health", "note"):
             table.add_column(col)
         for a in apps:
-            table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"])
+            note = f"unverified: {a.get('comparison_error', '')}" if a.get("unverified") else ""
+            table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"], note)
         console.print(table)
     if data["unverified"]:
         table = Table(title="Not verifiable in check mode")
