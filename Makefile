@@ -45,6 +45,7 @@ lab: collection bootstrap-lab ## THE MAIN JOB: bring up the local lab and run si
 	scripts/lab-artifacts.sh
 	$(RUN) shai lab up
 	$(RUN) shai lab run-site
+	$(RUN) python -m shai.lab.accept
 
 .PHONY: lab-profile
 lab-profile: collection bootstrap-lab ## converge the lab with per-task timing (top tasks and roles, JSON in tests/output/)

@@ -1,0 +1,160 @@
+"""`make lab`'s last step: the converged lab proves itself, then one screen of what is up.
+
+    python -m shai.lab.accept [--name default]
+
+1. ``shai drift run -i inventories/lab`` must exit 0: every host role in check mode changes
+   nothing and no ArgoCD Application drifted (an Application ArgoCD could not compare with its
+   source is listed as unverified, which is not drift).
+2. ``shai doctor -i inventories/lab`` must exit 0 (skipped, and said so, while the command does
+   not exist).
+3. A summary: hosts and groups, the k3s version the server runs, the Applications, the Ollama
+   models the GPU host serves, the lab's URLs.
+
+Exit 0 only when 1 and 2 passed; otherwise the exit code of the first step that failed. No
+converge happens here: the drift run is itself a converge-sized check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from shai.lab.lab import DEFAULT_LAB, Lab, LabError, LabState, repo_root, ssh_command
+
+OLLAMA_PORT = 11434
+console = Console()
+
+
+def _shai() -> list[str]:
+    exe = Path(sys.executable).with_name("shai")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "shai.cli"]
+
+
+def _inventory(name: str, state: LabState) -> str:
+    """The default lab is `inventories/lab` (hosts.yml + group_vars), as an operator passes it."""
+    path = Path(state.inventory)
+    if name == DEFAULT_LAB and path.name == "hosts.yml":
+        return str(path.parent)
+    return str(path)
+
+
+def _step(title: str, argv: list[str]) -> int:
+    console.rule(f"[bold]{title}[/]: {' '.join(argv)}")
+    return subprocess.run(argv, cwd=repo_root(), check=False).returncode
+
+
+def _doctor_exists() -> bool:
+    probe = subprocess.run([*_shai(), "doctor", "--help"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def _host(state: LabState, group: str) -> Any:
+    return next((h for h in state.hosts if group in h.groups), None)
+
+
+def _ssh_line(state: LabState, host: str, command: list[str]) -> str:
+    proc = subprocess.run(
+        ssh_command(state, host, command, batch=True), capture_output=True, text=True, check=False, timeout=30
+    )
+    out = proc.stdout.strip().splitlines()
+    return (
+        out[0] if proc.returncode == 0 and out else f"unknown ({proc.stderr.strip()[:80] or proc.returncode})"
+    )
+
+
+def _ollama_models(address: str) -> list[str] | str:
+    try:
+        with urllib.request.urlopen(f"http://{address}:{OLLAMA_PORT}/api/tags", timeout=10) as resp:
+            data = json.load(resp)
+    except (OSError, ValueError, urllib.error.URLError) as exc:
+        return f"not reachable ({exc})"
+    return sorted(str(m.get("name", "?")) for m in data.get("models") or [])
+
+
+def summary(state: LabState, report: dict[str, Any] | None) -> None:
+    """One screen: hosts, k3s version, Applications, Ollama models, URLs."""
+    hosts = Table(title=f"lab {state.name} ({state.subnet})", show_lines=False)
+    for col in ("host", "address", "groups"):
+        hosts.add_column(col)
+    for h in state.hosts:
+        hosts.add_row(h.name, h.address, ", ".join(h.groups))
+    console.print(hosts)
+    k3s, gpu = _host(state, "k3s_server"), _host(state, "gpu_workstation")
+    lines = []
+    if k3s is not None:
+        lines.append(f"k3s on {k3s.name}: {_ssh_line(state, k3s.name, ['k3s', '--version'])}")
+    if gpu is not None:
+        models = _ollama_models(gpu.address)
+        shown = ", ".join(models) if isinstance(models, list) else models
+        lines.append(f"Ollama models on {gpu.name}: {shown or 'none'}")
+    console.print("\n".join(lines))
+    apps = (report or {}).get("argocd", {}).get("applications") or []
+    if apps:
+        table = Table(title="ArgoCD Applications")
+        for col in ("application", "sync", "health", "note"):
+            table.add_column(col)
+        for a in apps:
+            note = "unverified: " + str(a.get("comparison_error", ""))[:60] if a.get("unverified") else ""
+            table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"], note)
+        console.print(table)
+    urls = [f"mirror   {state.mirror_url}", f"proxy    {state.proxy_url}"]
+    if k3s is not None:
+        urls += [
+            f"k3s API  https://{k3s.address}:6443  (kubeconfig ~/.cache/shai/k3s/{state.name}/kubeconfig)",
+            f"GitOps   git://{k3s.address}/platform.git",
+        ]
+    if gpu is not None:
+        urls.append(f"Ollama   http://{gpu.address}:{OLLAMA_PORT}")
+    urls.append(f"ssh      shai lab ssh --name {state.name} HOST")
+    console.print("\n".join(urls))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shai.lab.accept", description=__doc__.splitlines()[0])
+    parser.add_argument("--name", default=DEFAULT_LAB, help="lab name (default: %(default)s)")
+    args = parser.parse_args(argv)
+    lab = Lab(args.name)
+    state = lab.state()
+    if state is None or not state.started:
+        console.print(f"[red]error:[/] lab {args.name} is not up (make lab)")
+        return 1
+    inventory = _inventory(args.name, state)
+    report_dir = lab.state_dir / "accept"
+    shutil.rmtree(report_dir, ignore_errors=True)
+    report_dir.mkdir(parents=True)
+    drift = _step("drift", [*_shai(), "drift", "run", "-i", inventory, "--report-dir", str(report_dir)])
+    report_file = report_dir / "drift-report.json"
+    report = json.loads(report_file.read_text()) if report_file.exists() else None
+    if _doctor_exists():
+        doctor = _step("doctor", [*_shai(), "doctor", "-i", inventory])
+    else:
+        console.print("[yellow]doctor: `shai doctor` does not exist yet; not checked[/]")
+        doctor = 0
+    console.rule("[bold]the lab[/]")
+    try:
+        summary(state, report)
+    except (LabError, OSError, subprocess.SubprocessError) as exc:  # the summary never hides a verdict
+        console.print(f"[yellow]summary incomplete:[/] {exc}")
+    verdict = drift or doctor
+    s = (report or {}).get("summary") or {}
+    console.print(
+        f"[bold]{'ACCEPTED' if verdict == 0 else 'NOT ACCEPTED'}[/]: drift exit {drift} "
+        f"(changed tasks {s.get('changed_tasks', '?')}, "
+        f"Applications drifted {s.get('applications_drifted', '?')}, "
+        f"unverified {s.get('applications_unverified', '?')}), doctor exit {doctor}; report {report_dir}"
+    )
+    return verdict
+
+
+if __name__ == "__main__":
+    sys.exit(main())
