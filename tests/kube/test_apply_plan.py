@@ -47,7 +47,7 @@ def test_object_sync_wave_and_hook_phase_inside_an_app() -> None:
         _o("Deployment", "web", "apps/v1"),
         _o("Job", "migrate", "batch/v1", **{"helm.sh__hook": "pre-install,pre-upgrade"}),
     ]
-    _first, waves, _deferred, _skipped = plan([PseudoApp("a", 0, "ns", "helm", objs)])
+    _first, waves, _deferred, _skipped = plan([PseudoApp("a", 0, "ns", "chart", objs)])
     assert _refs(waves) == ["Job/migrate", "Deployment/web", "ConfigMap/late", "Job/post"]
 
 
@@ -58,7 +58,7 @@ def test_webhooks_and_apiservices_are_deferred_and_test_hooks_skipped_with_a_rea
         _o("APIService", "v1beta1.metrics.k8s.io", "apiregistration.k8s.io/v1"),
         _o("Pod", "t", **{"helm.sh__hook": "test"}),
     ]
-    _first, waves, deferred, skipped = plan([PseudoApp("a", 0, "ns", "helm", objs)])
+    _first, waves, deferred, skipped = plan([PseudoApp("a", 0, "ns", "chart", objs)])
     assert not waves
     assert sorted(_refs(deferred)) == [
         "APIService/v1beta1.metrics.k8s.io",

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_helm
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import GitopsError
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import Obj
 from rich.console import Console
 
@@ -32,8 +35,38 @@ pytestmark = pytest.mark.kube
 REPO = core.repo_root()
 CHARTS = Path(os.environ.get("SHAI_SHARED_CHARTS", "/work/shared/charts"))
 
-# workload ref ("Kind namespace/name") -> the named defect (issue 13) that keeps its Pods out.
-KNOWN_DEFECTS: dict[str, str] = {}
+# Defects of the tree (issue 13 §5, the gitops owners' to fix) that this test finds today. Each
+# xfails by name while it is there; once fixed, the test warns to remove its line here.
+# workload ("Kind namespace/name") -> the defect that keeps its Pods out
+KNOWN_DEFECTS: dict[str, str] = {
+    "Deployment linkerd/linkerd-destination": "linkerd-quota (limits 4 CPU/4Gi) below the chart's limits",
+    "Deployment linkerd/linkerd-identity": "linkerd-quota (limits 4 CPU/4Gi) below the chart's limits",
+    "Deployment linkerd/linkerd-proxy-injector": "linkerd-quota (limits 4 CPU/4Gi) below the chart's limits",
+    "Deployment monitoring/prometheus-kube-state-metrics": "monitoring-quota limits.cpu 8 < the charts' sum",
+}
+# "application: object" -> the defect that makes the API server refuse it
+KNOWN_APPLY_DEFECTS: dict[str, str] = {
+    "traefik: CustomResourceDefinition grpcroutes.gateway.networking.k8s.io": (
+        "Gateway API CRDs shipped by both linkerd-crds (v1alpha2 stored) and traefik (v1 only)"
+    ),
+}
+
+
+def _require(what: str) -> None:
+    if os.environ.get("SHAI_REQUIRE_PEERS"):
+        pytest.fail(f"SHAI_REQUIRE_PEERS is set but {what}", pytrace=False)
+    pytest.skip(what)
+
+
+def _xfail_known(found: dict[str, str], known: dict[str, str]) -> None:
+    """Fail on anything not in ``known``; warn about known entries that no longer happen; xfail."""
+    fixed = sorted(set(known) - set(found))
+    if fixed:
+        warnings.warn(f"fixed, remove from the known defects of {__name__}: {fixed}", stacklevel=2)
+    unknown = [msg for key, msg in found.items() if key not in known]
+    assert not unknown, "\n".join(unknown)
+    if found:
+        pytest.xfail("; ".join(f"{key}: {known[key]}" for key in sorted(found)))
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +80,16 @@ def homelab_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def applied_with_static(kube_platform: ControlPlane, homelab_tree: Path) -> tuple[list[AppResult], list[str]]:
-    charts = CHARTS if CHARTS.is_dir() else None
+    if not (CHARTS / "index.json").is_file():
+        _require(f"no chart sources at {CHARTS} (set SHAI_SHARED_CHARTS)")
+    try:
+        gitops_helm.find_helm()
+    except GitopsError as exc:
+        _require(str(exc))
     return apply_rendered_tree(
         kube_platform,
         homelab_tree,
-        charts_dir=charts,
+        charts_dir=CHARTS,
         crds_dir=REPO / "gitops" / "crds",
         kube_version="1.37",
     )
@@ -76,28 +114,29 @@ def test_report(
 
 
 def test_every_object_applied(applied: list[AppResult]) -> None:
-    problems = [
-        f"{a.name}: {o.ref}: {o.message}" for a in applied for o in a.outcomes if o.status == "failed"
-    ]
-    assert not problems, "\n".join(problems)
+    found = {
+        f"{a.name}: {o.ref}": f"{a.name}: {o.ref} ({o.file}): {o.message}"
+        for a in applied
+        for o in a.outcomes
+        if o.status == "failed"
+    }
+    found.update({f"{a.name}: helm template": f"{a.name}: {a.error}" for a in applied if a.error})
+    _xfail_known(found, KNOWN_APPLY_DEFECTS)
 
 
 def test_every_workload_admitted(applied: list[AppResult]) -> None:
-    not_admitted = {w.ref: w for a in applied for w in a.workloads if not w.ok}
-    fixed = [ref for ref in KNOWN_DEFECTS if ref not in not_admitted]
-    assert not fixed, f"known defects no longer fail (remove them from KNOWN_DEFECTS): {fixed}"
-    unknown = [line for ref, w in not_admitted.items() if ref not in KNOWN_DEFECTS for line in w.findings]
-    assert not unknown, "\n".join(unknown)
-    if not_admitted:
-        pytest.xfail("; ".join(f"{ref}: {KNOWN_DEFECTS[ref]}" for ref in not_admitted))
+    found = {w.ref: "\n".join(w.findings) for a in applied for w in a.workloads if not w.ok}
+    _xfail_known(found, KNOWN_DEFECTS)
 
 
-def test_unverified_apps_are_named_and_hold_no_objects_of_a_chart(applied: list[AppResult]) -> None:
+def test_only_charts_without_a_source_are_unverified(applied: list[AppResult]) -> None:
     report = as_dict(applied)
-    for a in applied:
-        if a.unverified:
-            assert a.name in report["unverified"]
-            assert a.kind == "helm", f"{a.name}: only a Helm Application can be unverified"
+    unverified = {a.name: a for a in applied if a.unverified}
+    assert sorted(report["unverified"]) == sorted(unverified)
+    for name, a in unverified.items():
+        assert a.kind == "chart" and "no chart source" in a.unverified, f"{name}: {a.unverified}"
+    rendered = [a.name for a in applied if a.kind == "chart" and not a.unverified]
+    assert len(rendered) >= 14, f"charts rendered with the real helm: {rendered}"
 
 
 def test_pods_pending_is_said(applied: list[AppResult]) -> None:

@@ -15,7 +15,8 @@ __all__ = ["app_findings", "as_dict", "failed", "print_report"]
 
 def app_findings(app: AppResult) -> list[str]:
     """Every finding of one Application: failed objects and Pods not admitted."""
-    out = [f"{o.ref} ({o.file}): not applied: {o.message}" for o in app.outcomes if o.status == "failed"]
+    out = [f"{app.name}: not rendered: {app.error}"] if app.error else []
+    out += [f"{o.ref} ({o.file}): not applied: {o.message}" for o in app.outcomes if o.status == "failed"]
     for w in app.workloads:
         if not w.ok:
             out += w.findings

@@ -195,6 +195,7 @@ class AppResult:
     kind: str
     unverified: str
     rendered: int
+    error: str = ""  # helm template failed: nothing of this Application was applied
     outcomes: list[Outcome] = field(default_factory=list)
     workloads: list[Any] = field(default_factory=list)  # pod_admission.WorkloadCheck
 
@@ -226,6 +227,7 @@ def plan(apps: Iterable[Any]) -> tuple[list[Step], list[Step], list[Step], list[
 
     ``apps`` are ``AppRender``-shaped (name, wave, namespace, objects[doc, file]).
     """
+    apps = list(apps)
     first: list[Step] = []
     waves: list[tuple[tuple[int, str], int, Step]] = []
     deferred: list[Step] = []
@@ -252,7 +254,8 @@ def plan(apps: Iterable[Any]) -> tuple[list[Step], list[Step], list[Step], list[
                 waves.append(
                     ((app.wave, app.name), len(waves), Step(app.name, doc, obj.file, f"wave {app.wave}"))
                 )
-    first.sort(key=lambda s: (s.phase != "crds", obj_ref(s.doc)))
+    wave_of = {a.name: a.wave for a in apps}
+    first.sort(key=lambda s: (s.phase != "crds", wave_of[s.app], obj_ref(s.doc)))
     waves.sort(key=lambda t: (t[0], sync_key(t[2].doc), t[1]))
     return first, [t[2] for t in waves], deferred, skipped
 
@@ -334,9 +337,18 @@ def apply_tree(
     if not apps:
         raise ApplyTreeError("nothing to apply: the tree has no Application")
     results = {
-        a.name: AppResult(a.name, a.wave, a.namespace, a.kind, _unverified(a), len(a.objects)) for a in apps
+        a.name: AppResult(
+            a.name,
+            a.wave,
+            a.namespace or "",
+            a.kind,
+            _unverified(a),
+            len(a.objects),
+            getattr(a, "error", "") or "",
+        )
+        for a in apps
     }
-    dest = {a.name: a.namespace for a in apps}
+    dest = {a.name: a.namespace or "" for a in apps}
     first, waves, deferred, skipped = plan(apps)
     for app_name, outcome in skipped:
         results[app_name].outcomes.append(outcome)

@@ -14,6 +14,7 @@ Pod of a Job created from it the way ``kubectl create job --from=cronjob/NAME`` 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,9 @@ __all__ = ["PENDING_NOTE", "WorkloadCheck", "check"]
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod")
 PENDING_NOTE = "Pods stay Pending: no kubelet runs here. Admitted means the API server accepted the Pod."
 _FAILED_REASONS = ("FailedCreate", "ReplicaSetCreateError")
+_POD_NAME = re.compile(r'pods "[^"]+"')  # each rejected attempt names a new Pod
 QUIET_SECONDS = 15.0
-MAX_MESSAGES = 3  # per workload: one rejected Pod name after the other says the same
+MAX_MESSAGES = 2  # distinct reasons per workload (Pod names normalised away)
 
 
 @dataclass
@@ -242,7 +244,9 @@ class _Checker:
             check = by_uid.get(uid)
             if check is None:
                 continue
-            msg = f"{check.ref}: {ev.get('reason')}: {ev.get('message', '').strip()}"
+            text = _POD_NAME.sub('pods "<pod>"', str(ev.get("message", "")).strip())
+            text = text.removeprefix("(combined from similar events): ")
+            msg = f"{check.ref}: {ev.get('reason')}: {text}"
             target = check.transient if check.ok else check.findings
             if msg not in target and len(target) < MAX_MESSAGES:
                 target.append(msg)

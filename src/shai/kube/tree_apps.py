@@ -21,16 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_helm
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import GitopsError
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import (
     Obj,
     load_tree_objects,
     tree_objs,
 )
-from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._load import (
-    app_sources,
-    app_wave,
-    is_application,
-)
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._load import is_application
 
 from shai.kube.apply_tree import ApplyTreeError
 
@@ -47,6 +45,7 @@ class PseudoApp:
     kind: str
     objects: list[Any] = field(default_factory=list)
     unverified: str = ""
+    error: str = ""
 
 
 def _tree_objs(root: Path) -> list[Any]:
@@ -57,54 +56,47 @@ def _tree_objs(root: Path) -> list[Any]:
     return objs
 
 
-def _directory_only(objs: list[Any]) -> list[Any]:
-    """TEMPORARY stand-in until gitops_helm.expand_tree lands: directory sources only."""
-    out: list[Any] = []
-    for app in objs:
-        if not is_application(app.doc) or not app.file.startswith("apps/"):
-            continue
-        dest = str(((app.doc.get("spec") or {}).get("destination") or {}).get("namespace", ""))
-        chart = any(src.get("chart") for _p, src in app_sources(app.doc))
-        out.append(
-            PseudoApp(
-                str(app.name),
-                app_wave(app.doc) or 0,
-                dest,
-                "helm" if chart else "directory",
-                [o for o in objs if o.app == app.name],
-                "helm rendering not available here" if chart else "",
-            )
-        )
-    return out
-
-
-def _expand(tree: Path, objs: list[Any], charts_dir: Path | None, kube_version: str) -> list[Any]:
-    try:
-        from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_helm
-    except ImportError:
-        return _directory_only(objs)
-    charts = str(charts_dir) if charts_dir else None
-    apps: list[Any] = gitops_helm.expand_tree(str(tree), charts, kube_version)
-    return apps
-
-
 def load_apps(tree: Path, charts_dir: Path | None, crds_dir: Path | None, kube_version: str) -> list[Any]:
-    """Every Application of ``tree`` (expanded) plus the bootstrap and cluster-CRD pseudo-apps."""
+    """Every Application of ``tree`` (expanded) plus the bootstrap and cluster-CRD pseudo-apps.
+
+    The Application objects that the root Application deploys move into the Application they
+    describe (applied in its wave, as the root's sync-wave ordering does); the root Application
+    and what else k3s applies from ``bootstrap/`` form ``bootstrap``, before every wave.
+    """
     if not (tree / "apps").is_dir():
         raise ApplyTreeError(f"{tree}: not a rendered tree (no apps/ directory)")
-    objs = _tree_objs(tree)
-    apps = _expand(tree, objs, charts_dir, kube_version)
-    if not apps:
-        raise ApplyTreeError(f"{tree}: no Application under apps/")
-    app_docs = {o.name: o for o in objs if is_application(o.doc) and o.file.startswith("apps/")}
+    try:
+        apps: list[Any] = gitops_helm.expand_tree(
+            str(tree), str(charts_dir) if charts_dir else None, kube_version, crd_dir=crds_dir
+        )
+    except GitopsError as exc:
+        raise ApplyTreeError(str(exc)) from exc
+    names = {a.name for a in apps}
+    app_objs: dict[str, Any] = {}
     for app in apps:
-        if app.name in app_docs and not any(o.doc is app_docs[app.name].doc for o in app.objects):
-            app.objects.insert(0, app_docs[app.name])
-    first_wave = min(a.wave for a in apps)
-    extra: list[Any] = []
-    boot = [o for o in objs if o.app is None]
-    if boot:
-        extra.append(PseudoApp("bootstrap", first_wave - 1, "kube-system", "bootstrap", boot))
+        keep = []
+        for o in app.objects:
+            if is_application(o.doc) and o.name in names and not o.rendered:
+                app_objs[o.name] = o
+            else:
+                keep.append(o)
+        app.objects = keep
+    objs = _tree_objs(tree)
+    for o in objs:
+        if is_application(o.doc) and o.name in names and o.app is None:
+            app_objs.setdefault(o.name, o)
+    boot_apps = {a.name for a in apps if str(getattr(a, "file", "")).startswith("bootstrap/")}
+    first_wave = min((a.wave for a in apps if a.name not in boot_apps), default=0)
+    boot = PseudoApp(
+        "bootstrap", first_wave - 1, "kube-system", "bootstrap", [o for o in objs if o.app is None]
+    )
+    for app in apps:
+        if app.name in boot_apps:
+            app.wave = boot.wave  # the root Application: k3s applies it at bootstrap
+        elif app.name in app_objs:
+            app.objects.insert(0, app_objs[app.name])
+    apps = [a for a in apps if a.name not in boot_apps or a.objects or a.unverified or a.error]
+    extra: list[Any] = [boot] if boot.objects else []
     provided = {o.name for a in apps for o in a.objects if o.kind == "CustomResourceDefinition"}
     if crds_dir is not None and crds_dir.is_dir():
         crds = [
@@ -114,7 +106,9 @@ def load_apps(tree: Path, charts_dir: Path | None, crds_dir: Path | None, kube_v
         ]
         if crds:
             extra.append(PseudoApp("cluster-crds", first_wave - 2, "kube-system", "crds", crds))
-    return extra + list(apps)
+    if not apps:
+        raise ApplyTreeError(f"{tree}: no Application under apps/")
+    return extra + apps
 
 
 def static_findings(apps: list[Any], kube_version: str) -> list[str]:
