@@ -10,11 +10,25 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from shai.doctor.context import Context
 
 TIMEOUT = 20
+
+
+def each[T, R](items: Sequence[T], call: Callable[[T], R]) -> list[R]:
+    """``call`` on every item at once (each waits on ssh), results in the items' order.
+
+    ``call`` must not read the Context (Ansible's variable manager is not thread-safe): resolve
+    every variable first, in the caller's thread.
+    """
+    if len(items) < 2:
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
+        return list(pool.map(call, items))
 
 
 @dataclass(frozen=True)

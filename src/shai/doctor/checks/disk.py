@@ -36,10 +36,10 @@ def _paths(ctx: Context) -> dict[str, set[str]]:
     return paths
 
 
-def _free_kb(ctx: Context, host: str, path: str) -> tuple[int | None, str]:
+def _free_kb(target: remote.Target, path: str) -> tuple[int | None, str]:
     quoted = shlex.quote(path)
     script = f'p={quoted}; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; df -Pk "$p" | tail -n 1'
-    result = remote.run(remote.target(ctx, host), script)
+    result = remote.run(target, script)
     fields = result.stdout.split()
     if result.returncode != 0 or len(fields) < 4 or not fields[3].isdigit():
         return None, " ".join(result.stderr.split()) or f"exit {result.returncode}"
@@ -50,28 +50,28 @@ def run(ctx: Context) -> list[Finding]:
     paths = _paths(ctx)
     if not paths:
         return [CHECK.skip("no model paths in the inventory")]
-    findings: list[Finding] = []
+    jobs = []
     for host, dirs in sorted(paths.items()):
+        target = remote.target(ctx, host)
         need = float(ctx.var(host, "shai_doctor_min_free_gb") or DEFAULT_MIN_FREE_GB)
-        for path in sorted(dirs):
-            free, error = _free_kb(ctx, host, path)
-            if free is None:
-                findings.append(
-                    CHECK.fail(f"{path}: cannot read free space: {error}", "see the ssh check", host)
-                )
-                continue
-            gb = free / 1024 / 1024
-            if gb < need:
-                findings.append(
-                    CHECK.fail(
-                        f"{path}: {gb:.1f} GB free, {need:g} GB wanted",
-                        f"free space under {path} on {host} (or lower shai_doctor_min_free_gb)",
-                        host,
-                    )
-                )
-            else:
-                findings.append(CHECK.ok(f"{path}: {gb:.1f} GB free", host))
-    return findings
+        jobs += [(target, path, need) for path in sorted(dirs)]
+    return remote.each(jobs, _check)
+
+
+def _check(job: tuple[remote.Target, str, float]) -> Finding:
+    target, path, need = job
+    host = target.host
+    free, error = _free_kb(target, path)
+    if free is None:
+        return CHECK.fail(f"{path}: cannot read free space: {error}", "see the ssh check", host)
+    gb = free / 1024 / 1024
+    if gb < need:
+        return CHECK.fail(
+            f"{path}: {gb:.1f} GB free, {need:g} GB wanted",
+            f"free space under {path} on {host} (or lower shai_doctor_min_free_gb)",
+            host,
+        )
+    return CHECK.ok(f"{path}: {gb:.1f} GB free", host)
 
 
 CHECK = Check(

@@ -7,10 +7,9 @@ from shai.doctor.context import Context
 from shai.doctor.model import Check, Finding
 
 
-def _check(ctx: Context, host: str) -> Finding:
-    t = remote.target(ctx, host)
+def _check(plan: tuple[str, remote.Target, bool]) -> Finding:
+    host, t, become = plan
     root = t.user == "root" or (t.local and not t.user)
-    become = bool(ctx.var(host, "ansible_become"))
     probe = "sudo -n true" if become and not root else "true"
     result = remote.run(t, probe)
     stderr = " ".join(result.stderr.split())
@@ -51,7 +50,8 @@ def run(ctx: Context) -> list[Finding]:
         return [
             CHECK.fail("the inventory has no hosts", "shai init NAME --domain ... --server ... --gpu ...")
         ]
-    return [_check(ctx, host) for host in hosts]
+    plans = [(host, remote.target(ctx, host), bool(ctx.var(host, "ansible_become"))) for host in hosts]
+    return remote.each(plans, _check)
 
 
 CHECK = Check(
