@@ -65,7 +65,7 @@ class PreparedWrite:
                 prefix="." + os.path.basename(self.path) + ".", suffix=TEMP_SUFFIX, dir=directory
             )
         except OSError as exc:  # name the file the caller asked for, not the temporary name
-            raise OSError(exc.errno, exc.strerror, self.path)
+            raise OSError(exc.errno, exc.strerror, self.path) from exc
         self.done = False
         try:
             os.fchmod(fd, mode)
