@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from shai.clikit import EXIT_ERROR, fail
 from shai.models import hub
 from shai.models import manifest as mf
 from shai.models import sync as syncmod
@@ -77,9 +78,8 @@ def main(
     _OPTS["allow_unpinned"] = allow_unpinned
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
+def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
+    return fail(message, code)  # one line on stderr, exit 1 (docs/cli.md)
 
 
 def _progress() -> Progress:
