@@ -337,5 +337,5 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
     outcome = run_cli(case.entry, args, cwd=ws, env=env)
     assert_refused(outcome, case.code, case.words, secrets=[TOKEN], where=f"{case.entry} {' '.join(args)}")
     assert tree_digest(ws) == before, "the workspace changed"
-    if case.id.startswith("drift-inventory") or case.id.startswith("drift-limit"):
+    if case.id.startswith(("drift-inventory", "drift-limit", "drift-vault")):
         assert "shai_drift_run_success 0" in (out / "shai_drift.prom").read_text()

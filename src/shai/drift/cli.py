@@ -55,8 +55,6 @@ def run(
     An inventory that does not exist or selects no host is an error (exit 1, an error report and
     ``shai_drift_run_success 0``), never a clean run.
     """
-    if vault_password_file is not None and not vault_password_file.is_file():
-        raise fail(f"--vault-password-file {vault_password_file} does not exist")
     outcome = runner.run(
         inventory=inventory or [],
         playbook=playbook,

@@ -157,6 +157,9 @@ def run(
     cmd = build_command(playbook, inventory, limit, vault_password_file, extra_args, ansible_playbook)
     env = build_env(report_dir, metrics_dir, run_id)
     report_dir.mkdir(parents=True, exist_ok=True)
+    if vault_password_file is not None and not Path(vault_password_file).is_file():
+        message = f"--vault-password-file {vault_password_file} does not exist"
+        return _error_outcome(message, str(playbook), run_id, report_dir, metrics_dir, cmd)
     try:  # what the run is asked to check, as ansible-playbook will read the inventory
         selected = ansible_inventory.require_hosts(
             inventory, limit, vault_password_file=vault_password_file, env=env
