@@ -213,3 +213,15 @@ def test_rescued_failures_are_not_errors() -> None:
     b2.add_result("h", "failed", {"msg": "real failure"}, task="Broken")
     b2.settle_rescued("h", 1)
     assert b2.build()["status"] == "error"
+
+
+def test_drift_exit_code_is_3_everywhere() -> None:
+    """docs/cli.md / ADR 0005: drift is 3 (2 is click's usage error); the timer unit counts 3 as a
+    successful run that found drift, and only that (1 and 2 fail the unit)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert dr.EXIT_DRIFT == 3 and dr.EXIT_ERROR == 1 and dr.EXIT_OK == 0
+    unit = (root / "roles/drift_schedule/templates/shai-drift.service.j2").read_text()
+    success = [line for line in unit.splitlines() if line.startswith("SuccessExitStatus=")]
+    assert success == [f"SuccessExitStatus={dr.EXIT_DRIFT} 75"]
