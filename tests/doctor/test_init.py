@@ -13,7 +13,10 @@ from ansible_collections.vectorweight.shai.plugins.module_utils.errors import Sh
 from shai.init import create, example_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-HOMELAB_LAN = ipaddress.ip_network("192.168.0.0/16")
+# The homelab's LAN, read from its inventory (tests never spell the homelab's addresses).
+HOMELAB_LAN = ipaddress.ip_network(
+    yaml.safe_load((ROOT / "inventories/homelab/group_vars/all/main.yml").read_text())["shai_lan_cidr"]
+)
 DOCUMENTATION_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
 
 
