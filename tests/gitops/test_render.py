@@ -39,10 +39,12 @@ ARCH_WAVES = {
     "searxng": 6,
     "mcp-servers": 6,
     "arc-controller": 7,
-    "arc-runners-amd64": 7,
-    "arc-runners-gpu": 7,
-    "arc-runners-arm64": 7,
-    "arc-runners-org": 7,
+    # The scale sets use the controller's CRDs: one wave later than the architecture's 7 (the
+    # waves check; ADR 0305).
+    "arc-runners-amd64": 8,
+    "arc-runners-gpu": 8,
+    "arc-runners-arm64": 8,
+    "arc-runners-org": 8,
     "gitlab-runners": 7,
 }
 

@@ -27,6 +27,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "redis": 6379, "rediss": 6379, "postg
                  "ws": 80, "wss": 443, "grpc": 443}
 _URL = re.compile(r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?:[^@/\s]*@)?(?P<host>[a-z0-9-]+\.[a-z0-9-]+\.svc(?:\.cluster\.local)?)"
                   r"(?::(?P<port>\d+))?", re.I)
+# Services every cluster has without the tree declaring them (the API server; k3s's CoreDNS).
+BUILTIN_SERVICES = frozenset([("default", "kubernetes"), ("kube-system", "kube-dns")])
 _HOST = re.compile(r"Host\(`([^`]+)`\)")
 
 
@@ -112,13 +114,15 @@ class Endpoints(Rule):
             for text in sorted(helm_value_strings(app.doc)):
                 for scheme, svc_name, ns, port, raw in urls(text):
                     svc = ctx.get("Service", ns, svc_name)
-                    if svc is None and ns not in unrendered:
+                    if svc is None and ns not in unrendered and (ns, svc_name) not in BUILTIN_SERVICES:
                         yield app.finding(self.id, "spec.source.helm.valuesObject",
                                           "%s names Service %s/%s, which is not in the tree" % (raw, ns, svc_name))
         for finding in self._ingress(ctx, unrendered):
             yield finding
 
     def _flow(self, ctx, src, where, field, raw, svc_name, ns, port, unrendered):
+        if (ns, svc_name) in BUILTIN_SERVICES:
+            return
         svc = ctx.get("Service", ns, svc_name)
         if svc is None and ns in unrendered:
             return  # a chart that was not rendered deploys there: its Services are unknown (unverified)

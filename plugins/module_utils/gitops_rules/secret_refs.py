@@ -19,6 +19,8 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
+
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._base import Rule, helm_values
 
 OPERATOR_ONLY = "shai.vectorweight.com/operator-only"
@@ -31,6 +33,11 @@ SECRET_VALUE_PATHS = {
     "gitlab": [("global", "initialRootPassword", "secret")],
 }
 TLS_KEYS = frozenset(["tls.crt", "tls.key", "ca.crt"])
+# Secrets a chart creates at run time (a hook Job), not rendered: chart -> name patterns (fnmatch).
+CHART_RUNTIME_SECRETS = {
+    "argo-cd": ["argocd-redis"],  # the redis-secret-init Job (argo-cd 8.x)
+    "kube-prometheus-stack": ["*-kube-prometheus-admission"],  # admission-create Job (kube-webhook-certgen)
+}
 
 
 def secret_refs(container):
@@ -180,6 +187,8 @@ class SecretRefs(Rule):
             )
 
     def _resolve(self, obj, field, ns, name, keys, known, sealed):
+        if (ns, name) not in known and self._runtime(obj, name):
+            return
         if (ns, name) not in known:
             elsewhere = sorted(n for n, s in sealed if s == name)
             hint = " (sealed in namespace %s)" % ", ".join(elsewhere) if elsewhere else ""
@@ -190,6 +199,16 @@ class SecretRefs(Rule):
             if key and have is not None and key not in have:
                 yield obj.finding(self.id, field,
                                   "Secret %s/%s has no key %r (keys: %s)" % (ns, name, key, ", ".join(sorted(have))))
+
+
+    @staticmethod
+    def _runtime(obj, name):
+        """A Secret the chart of the reader's Application creates at run time."""
+        if not obj.rendered or ":" not in obj.file:
+            return False
+        chart = obj.file.split(":", 1)[1].split("/", 1)[0]  # "<app>:<chart>/templates/x.yaml"
+        patterns = CHART_RUNTIME_SECRETS.get(chart, [])
+        return any(fnmatch.fnmatchcase(str(name), p) for p in patterns)
 
 
 RULE = SecretRefs()
