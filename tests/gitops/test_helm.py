@@ -239,3 +239,20 @@ def test_homelab_tree_with_the_upstream_charts(
     open_rules = {f["rule"] for f in report["findings"]}
     assert open_rules <= KNOWN_OPEN, [f for f in report["findings"] if f["rule"] not in KNOWN_OPEN]
     assert res.exit_code == (1 if report["findings"] else 0), res.output
+
+
+def test_cli_names_unverified_apps_and_refuses_to_check_nothing(tmp_path: Path, helm: str) -> None:
+    charts = tmp_path / "charts"
+    _chart(charts)
+    tree = _tree(tmp_path, _app("one"), _app("gone", chart="gitlab", version="9.3.2"))
+    runner = CliRunner()
+    res = runner.invoke(app, ["validate", str(tree), "--charts", str(charts)], env={"SHAI_HELM": helm})
+    assert f"unverified: Application gone: no chart source for gitlab 9.3.2 in {charts}" in res.output
+    assert "tiny" in res.output and res.exit_code == 1  # the bare Applications have findings
+    args = ["validate", str(tree), "--charts", str(charts), "--json"]
+    report = json.loads(runner.invoke(app, args, env={"SHAI_HELM": helm}).stdout)
+    assert report["unverified"] == {"gone": f"no chart source for gitlab 9.3.2 in {charts}"}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = runner.invoke(app, ["validate", str(empty)])
+    assert res.exit_code == 1 and "nothing checked" in res.output

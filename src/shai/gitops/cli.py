@@ -16,6 +16,7 @@ from rich.progress import Progress
 from rich.syntax import Syntax
 from rich.table import Table
 
+from shai.clikit import fail
 from shai.gitops import core
 
 app = typer.Typer(
@@ -44,8 +45,7 @@ def _layout(gitops_dir: Path | None) -> core.Layout:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
+    return fail(message, code)  # one unwrapped error line on stderr (docs/cli.md)
 
 
 def _render(
@@ -182,7 +182,7 @@ def _print_renders(result: core.Validation) -> None:
         table.add_row(r.name, str(r.wave), r.chart or "", r.version or "", str(len(r.objects)), status)
     console.print(table)
     for name, why in sorted(result.unverified.items()):
-        console.print(f"[yellow]unverified[/]: Application {name}: {why}", highlight=False)
+        console.print(f"[yellow]unverified[/]: Application {name}: {why}", highlight=False, soft_wrap=True)
 
 
 @app.command("pins")
