@@ -83,3 +83,19 @@ def test_relative_inventory_is_the_callers(tmp_path: Path) -> None:
     (tmp_path / "inv" / "hosts.ini").write_text("fixturehost ansible_connection=local\n")
     proc, _ = _run(tmp_path, "-i", "inv", "--limit", "nothere")
     assert proc.returncode == 1 and "inventory inv selects no host with --limit nothere" in proc.stderr
+
+
+def test_cluster_only_that_reads_no_application_is_an_error(tmp_path: Path) -> None:
+    """--cluster-only checks the ArgoCD Applications only: if they are not read, nothing was checked."""
+    empty = tmp_path / "empty.ini"
+    empty.write_text("[all]\n")
+    proc, metrics = _run(
+        tmp_path,
+        "--cluster-only",
+        "-i",
+        str(empty),
+        "--ansible-arg=-e",
+        "--ansible-arg=shai_drift_argocd=false",
+        playbook=ROOT / "playbooks" / "drift.yml",
+    )
+    _assert_error(proc, metrics, "--cluster-only", "ArgoCD Applications were not read")

@@ -49,6 +49,13 @@ def run(
         list[str] | None, typer.Option("--ansible-arg", help="Extra ansible-playbook argument (repeatable).")
     ] = None,
     summary: Annotated[bool, typer.Option(help="Print the report summary after the run.")] = True,
+    cluster_only: Annotated[
+        bool,
+        typer.Option(
+            "--cluster-only",
+            help="Only the ArgoCD Applications (no host is checked; an error unless they were read).",
+        ),
+    ] = False,
 ) -> None:
     """Run the drift playbook with --check --diff. Exit 0: no drift, 3: drift found, 1: errors.
 
@@ -63,6 +70,7 @@ def run(
         limit=limit,
         vault_password_file=vault_password_file,
         extra_args=extra or [],
+        cluster_only=cluster_only,
     )
     if summary:
         print_report(outcome.report, Console(), diffs=False)

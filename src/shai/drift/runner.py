@@ -29,6 +29,7 @@ from shai import ansible_inventory
 CALLBACK = "vectorweight.shai.drift_report"
 EXIT_OK = 0
 EXIT_ERROR = 1
+CLUSTER_TAG = "drift_cluster"  # the ArgoCD play of playbooks/drift.yml
 EXIT_DRIFT = dr.EXIT_DRIFT  # 3 (docs/cli.md, ADR 0005): 2 is click's usage error
 
 
@@ -149,8 +150,13 @@ def run(
     extra_args: list[str] | None = None,
     ansible_playbook: str | None = None,
     stdout: Any = None,
+    cluster_only: bool = False,
 ) -> RunOutcome:
-    """Run the drift playbook in check+diff mode; always leaves a report (and metrics if asked)."""
+    """Run the drift playbook in check+diff mode; always leaves a report (and metrics if asked).
+
+    ``cluster_only``: only the ArgoCD part (``--tags drift_cluster``); no inventory host is
+    selected, and the run is an error unless the ArgoCD Applications were actually read.
+    """
     report_dir = Path(report_dir or default_report_dir())
     playbook = playbook or collection_root() / "playbooks" / "drift.yml"
     run_id = uuid.uuid4().hex
@@ -160,10 +166,16 @@ def run(
     if vault_password_file is not None and not Path(vault_password_file).is_file():
         message = f"--vault-password-file {vault_password_file} does not exist"
         return _error_outcome(message, str(playbook), run_id, report_dir, metrics_dir, cmd)
+    if cluster_only:
+        extra_args = [*(extra_args or []), "--tags", CLUSTER_TAG]
     try:  # what the run is asked to check, as ansible-playbook will read the inventory
-        selected = ansible_inventory.require_hosts(
-            inventory, limit, vault_password_file=vault_password_file, env=env
-        )
+        if cluster_only:
+            ansible_inventory.check_sources(inventory)
+            selected: dict[str, Any] = {}
+        else:
+            selected = ansible_inventory.require_hosts(
+                inventory, limit, vault_password_file=vault_password_file, env=env
+            )
     except ansible_inventory.InventoryError as exc:
         return _error_outcome(str(exc), str(playbook), run_id, report_dir, metrics_dir, cmd)
     cmd = build_command(
@@ -199,7 +211,14 @@ def run(
         # ansible-playbook failed for a reason no task result showed (e.g. a fatal guard): say so.
         _mark_error(report, f"ansible-playbook exited with rc {rc}")
         _rewrite(report, report_dir, metrics_dir)
-    elif not set(selected) & set(report.get("hosts") or {}):
+    elif cluster_only and not (report.get("argocd") or {}).get("checked"):
+        error = (
+            "--cluster-only: the ArgoCD Applications were not read (shai_drift_argocd false?): "
+            "nothing checked"
+        )
+        _mark_error(report, error)
+        _rewrite(report, report_dir, metrics_dir)
+    elif not cluster_only and not set(selected) & set(report.get("hosts") or {}):
         # e.g. --limit to a host no play of the playbook targets: the hosts were not checked
         error = (
             f"none of the {len(selected)} selected host(s) ({', '.join(sorted(selected)[:5])}) "
