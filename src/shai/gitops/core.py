@@ -64,12 +64,14 @@ def inventory_vars(inventory: Path, host: str | None = None, with_secrets: bool 
     from ansible.errors import AnsibleError, AnsibleUndefinedVariable
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import init_plugin_loader
     from ansible.template import Templar
     from ansible.vars.hostvars import HostVars
     from ansible.vars.manager import VariableManager
 
     if not inventory.exists():
         raise GitopsError(f"inventory {inventory} does not exist")
+    init_plugin_loader()  # lookups in inventory variables (lookup('env', ...)) need the plugin loader
     loader = DataLoader()
     pw_file = os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE")
     if pw_file:
