@@ -134,8 +134,9 @@ def test_promtool_rule_unit_tests(rule: dict[str, Any], tmp_path: Path) -> None:
                             {
                                 "exp_labels": {"severity": "warning"},
                                 "exp_annotations": {
-                                    "summary": "The last drift check failed (task errors or unreachable "
-                                    "hosts): drift is not being checked",
+                                    "summary": "The last drift check failed (task errors, unreachable "
+                                    "hosts, or an inventory that selects no host): "
+                                    "drift is not being checked",
                                     "description": "See `shai drift report` and "
                                     "`journalctl -u shai-drift.service` on the control host.",
                                 },
