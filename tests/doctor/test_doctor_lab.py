@@ -4,8 +4,8 @@
 overlay on this machine (``<lab state>/hosts/<h>/merged/etc/ssh/``) — never trusted over the
 network. The lab's own inventory turns host key checking off for its hosts, which the doctor
 reports as a warning; these tests turn it back on with a known_hosts file made from those keys
-(ok), then with an empty one (fail, with the ssh-keyscan fix). Lab hosts are reached as root, so
-the passwordless-sudo branch is covered only by the ``true`` probe here.
+(ok), then with an empty one (fail, with the ssh-keyscan fix). Lab hosts are reached as root; the
+passwordless-sudo branch is tested with a user made for it (no sudoers entry: fail; NOPASSWD: ok).
 """
 
 from __future__ import annotations
@@ -141,3 +141,38 @@ def test_too_little_disk_fails(lab: LabInventory) -> None:
     assert code == 1
     assert {f["status"] for f in found["model-disk"]} == {"fail"}
     assert all("wanted" in f["message"] for f in found["model-disk"])
+
+
+def _as_root(host: str, command: str) -> None:
+    from shai.lab.lab import Lab, ssh_command
+
+    state = Lab("doctor").state()
+    assert state is not None
+    done = subprocess.run(
+        ssh_command(state, host, [command], batch=True), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_sudo_needs_a_password_then_not(lab: LabInventory) -> None:
+    """A non-root ansible_user with become: sudo must not ask for a password."""
+    _as_root(
+        "gpu",
+        "id doctor >/dev/null 2>&1 || useradd -m -s /bin/bash doctor;"
+        " install -d -o doctor -m 700 ~doctor/.ssh;"
+        " install -o doctor -m 600 /root/.ssh/authorized_keys ~doctor/.ssh/authorized_keys;"
+        " rm -f /etc/sudoers.d/doctor",
+    )
+    lab.host_vars("gpu", {"ansible_user": "doctor", "ansible_become": True})
+    try:
+        code, found = doctor(lab, "--check", "ssh")
+        gpu = next(f for f in found["ssh"] if f["host"] == "gpu")
+        assert code == 1 and gpu["status"] == "fail", found
+        assert "sudo -n true" in gpu["message"] and "NOPASSWD" in gpu["fix"]
+        sudoers = "echo 'doctor ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/doctor"
+        _as_root("gpu", f"{sudoers} && chmod 0440 /etc/sudoers.d/doctor")
+        code, found = doctor(lab, "--check", "ssh")
+        gpu = next(f for f in found["ssh"] if f["host"] == "gpu")
+        assert gpu["status"] == "warn" and "passwordless sudo" in gpu["message"], found
+    finally:
+        lab.clear_host_vars()
