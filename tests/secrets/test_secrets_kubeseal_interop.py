@@ -35,6 +35,7 @@ def test_kubeseal_recovery_unseal_opens_shai_output(
         labels={"app": "demo"},
         annotations={"note": "x"},
         secret_type="Opaque",
+        allow_empty=True,  # an empty value on purpose: kubeseal's null
     )
     src = tmp_path / "ss.yaml"
     src.write_text(sealing.dump_yaml(obj))
