@@ -99,3 +99,10 @@ def test_cluster_only_that_reads_no_application_is_an_error(tmp_path: Path) -> N
         playbook=ROOT / "playbooks" / "drift.yml",
     )
     _assert_error(proc, metrics, "--cluster-only", "ArgoCD Applications were not read")
+
+
+def test_json_report_on_stdout_error_on_stderr(tmp_path: Path) -> None:
+    proc, metrics = _run(tmp_path, "--json", "-i", "typo.yml")
+    _assert_error(proc, metrics, "inventory typo.yml does not exist")
+    report = json.loads(proc.stdout)
+    assert report["status"] == "error" and "typo.yml" in report["fatal"][0]

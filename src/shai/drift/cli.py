@@ -56,6 +56,9 @@ def run(
             help="Only the ArgoCD Applications (no host is checked; an error unless they were read).",
         ),
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON on stdout (instead of the summary).")
+    ] = False,
 ) -> None:
     """Run the drift playbook with --check --diff. Exit 0: no drift, 3: drift found, 1: errors.
 
@@ -72,7 +75,9 @@ def run(
         extra_args=extra or [],
         cluster_only=cluster_only,
     )
-    if summary:
+    if as_json:
+        typer.echo(json.dumps(outcome.report, indent=2, default=str))
+    elif summary:
         print_report(outcome.report, Console(), diffs=False)
     if outcome.error:
         raise fail(outcome.error, outcome.exit_code)
@@ -181,11 +186,19 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
 @app.command()
 def audit(
     all_findings: Annotated[bool, typer.Option("--all", help="Also list guarded (OK) tasks.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON on stdout.")] = False,
 ) -> None:
     """Audit every command/shell task of the collection for check-mode truthfulness."""
+    from dataclasses import asdict
+
     from shai.drift.audit import audit as run_audit
 
     findings = run_audit(runner.collection_root())
+    high = any(f.severity == "HIGH" for f in findings)
+    if as_json:
+        shown_json = [asdict(f) for f in findings if all_findings or f.severity != "OK"]
+        typer.echo(json.dumps(shown_json, indent=2))
+        raise typer.Exit(1 if high else 0)
     table = Table(title="check-mode audit of command/shell/raw/script tasks")
     for col in ("severity", "where", "task", "finding"):
         table.add_column(col)
