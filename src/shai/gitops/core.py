@@ -61,17 +61,15 @@ def inventory_vars(inventory: Path, host: str | None = None, with_secrets: bool 
     Vault-encrypted files are decrypted only when ANSIBLE_VAULT_PASSWORD_FILE is set.
     `with_secrets` additionally returns vault_gitops_repo_token (for the seed).
     """
-    from ansible.errors import AnsibleError, AnsibleUndefinedVariable
+    from ansible.errors import AnsibleError, AnsibleTemplatePluginError, AnsibleUndefinedVariable
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
-    from ansible.plugins.loader import init_plugin_loader
     from ansible.template import Templar
     from ansible.vars.hostvars import HostVars
     from ansible.vars.manager import VariableManager
 
     if not inventory.exists():
         raise GitopsError(f"inventory {inventory} does not exist")
-    init_plugin_loader()  # lookups in inventory variables (lookup('env', ...)) need the plugin loader
     loader = DataLoader()
     pw_file = os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE")
     if pw_file:
@@ -100,9 +98,11 @@ def inventory_vars(inventory: Path, host: str | None = None, with_secrets: bool 
     for name in sorted(names):
         try:
             out[name] = _plain(templar.template(hv[name]))
-        except AnsibleUndefinedVariable:
-            # Play-time variables (playbook_dir...) only exist in a playbook run; a template
-            # that needs such a variable fails later with StrictUndefined, naming it.
+        except (AnsibleUndefinedVariable, AnsibleTemplatePluginError):
+            # Play-time variables (playbook_dir...) only exist in a playbook run, and lookups
+            # (lookup('env', ...)) need the plugin loader a play sets up (initialising it here
+            # would take over the collection imports); a template that needs such a variable
+            # fails later with StrictUndefined, naming it.
             continue
         except AnsibleError as exc:
             raise GitopsError(f"inventory {inventory}: variable {name}: {exc.message}") from exc
