@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -258,3 +259,24 @@ def test_cli_names_unverified_apps_and_refuses_to_check_nothing(tmp_path: Path, 
     empty.mkdir()
     res = runner.invoke(app, ["validate", str(empty)])
     assert res.exit_code == 1 and "nothing checked" in res.output
+
+
+def test_module_reports_unverified_charts(tmp_path: Path, helm: str) -> None:
+    """The Ansible path: gitops_charts_dir set in the inventory variables -> gitops_render renders
+    the chart Applications; with no chart source there, every one is unverified, by name."""
+    from gitops_helpers import HERE, INVENTORY
+
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0"}
+    env["SHAI_HELM"] = helm
+    argv = [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(INVENTORY), "-c", "local"]
+    argv += ["-e", f"tree_dir={tmp_path / 'tree'}", "-e", f"gitops_charts_dir={charts}"]
+    argv.append(str(HERE / "playbooks" / "render_charts.yml"))
+    res = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    line = next(ln for ln in res.stdout.splitlines() if "RESULT unverified=" in ln)
+    unverified = line.split("RESULT unverified=", 1)[1].split(" ")[0].split(",")
+    assert {"cert-manager", "argocd", "gitlab", "traefik"} <= set(unverified), line
+    warning = "not rendered, its objects are unverified: no chart source for cert-manager"
+    assert warning in res.stdout + res.stderr
