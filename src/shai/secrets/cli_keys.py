@@ -50,19 +50,27 @@ def keygen(
     )
 
 
+KUBECONFIG = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG")
+CONTROLLER_NAMESPACE = typer.Option("kube-system", "--controller-namespace")
+
+
+def _client(kubeconfig: str | None) -> Any:
+    from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import KubeClient
+
+    return KubeClient(kubeconfig=kubeconfig)
+
+
 @app.command()
 def backup(
     ctx: typer.Context,
-    kubeconfig: str | None = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG"),
-    namespace: str = typer.Option("kube-system", "--controller-namespace"),
+    kubeconfig: str | None = KUBECONFIG,
+    namespace: str = CONTROLLER_NAMESPACE,
 ) -> None:
     """Fetch every sealing key from the cluster into the vault."""
-    from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import KubeClient, KubeError
-
     c = ctx_of(ctx)
     try:
         vault = open_vault(c)
-        secrets = KubeClient(kubeconfig=kubeconfig).list_secrets(namespace, sealing.KEY_LABEL)
+        secrets = _client(kubeconfig).list_secrets(namespace, sealing.KEY_LABEL)
         added = 0
         for s in secrets:
             name, key_pem, cert_pem = sealing.key_pair_from_secret(s)
@@ -72,7 +80,7 @@ def backup(
             _n, key_pem, cert_pem = sealing.key_pair_from_secret(newest)
             lifecycle.add_key(vault, key_pem, cert_pem, name=str(_n), active=True)
         vault.save()
-    except (*ERRORS, KubeError) as exc:
+    except ERRORS as exc:  # KubeError is a ShaiError
         raise fail(exc) from None
     out.print(f"{len(secrets)} key(s) found in {namespace}, {added} new; vault {c.vault}")
 
@@ -80,22 +88,20 @@ def backup(
 @app.command()
 def restore(
     ctx: typer.Context,
-    kubeconfig: str | None = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG"),
-    namespace: str = typer.Option("kube-system", "--controller-namespace"),
+    kubeconfig: str | None = KUBECONFIG,
+    namespace: str = CONTROLLER_NAMESPACE,
 ) -> None:
     """Install every vault sealing key into the cluster (restart the controller afterwards)."""
-    from ansible_collections.vectorweight.shai.plugins.module_utils.k8s_client import KubeClient, KubeError
-
     c = ctx_of(ctx)
     try:
         vault = open_vault(c, must_exist=True)
-        client = KubeClient(kubeconfig=kubeconfig)
+        client = _client(kubeconfig)
         changed = 0
         for k in restorable_keys(vault):
             manifest = sealing.key_secret_manifest(k["name"], k["private_key"], k["certificate"], namespace)
             ch, _ = client.apply_secret(manifest)
             changed += bool(ch)
-    except (*ERRORS, KubeError) as exc:
+    except ERRORS as exc:  # KubeError is a ShaiError
         raise fail(exc) from None
     out.print(f"{changed} key Secret(s) created/updated in {namespace}; restart the controller to load them")
 
@@ -114,7 +120,7 @@ def reencrypt(
     cert: str | None = typer.Option(
         None, "--cert", help="Newest certificate FILE, URL or 'cluster' (default: vault)."
     ),
-    kubeconfig: str | None = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG"),
+    kubeconfig: str | None = KUBECONFIG,
 ) -> None:
     """Re-seal every SealedSecret in the tree against the newest certificate."""
     c = ctx_of(ctx)
