@@ -55,7 +55,8 @@ def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Control
     except tools.ToolNotFoundError as exc:
         _missing(str(exc))
     workdir = tmp_path_factory.mktemp("kube-apiserver")
-    cp = start_control_plane("pytest", workdir)
+    # k3s's Service range: the GitOps tree pins a ClusterIP in it (gitops_ollama_cluster_ip)
+    cp = start_control_plane("pytest", workdir, service_cidr="10.43.0.0/16")
     try:
         yield cp
     finally:
