@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,9 @@ from shai.kube.harness import ControlPlane
 from shai.kube.tree_apps import PseudoApp, apply_rendered_tree
 
 pytestmark = pytest.mark.kube
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gitops"))
+from gitops_sealed import add_sealed_secrets  # noqa: E402  (tests/gitops helper, one implementation)
 
 REPO = core.repo_root()
 CHARTS = Path(os.environ.get("SHAI_SHARED_CHARTS", "/work/shared/charts"))
@@ -75,6 +79,7 @@ def homelab_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     values = core.load_values(layout, core.inventory_vars(REPO / "inventories" / "homelab"))
     out = tmp_path_factory.mktemp("homelab") / "tree"
     core.write(core.render(layout, values), out)
+    add_sealed_secrets(out)  # the catalog's SealedSecrets, as the gitops tests' scratch trees
     return out
 
 
@@ -91,7 +96,7 @@ def applied_with_static(kube_platform: ControlPlane, homelab_tree: Path) -> tupl
         homelab_tree,
         charts_dir=CHARTS,
         crds_dir=REPO / "gitops" / "crds",
-        kube_version="1.37",
+        kube_version=core.kube_pin(),
     )
 
 

@@ -327,7 +327,7 @@ def apply_tree(
     apps: list[Any],
     *,
     settle_timeout: float = 120.0,
-    quiet: float = 15.0,
+    quiet: float = 10.0,
     progress: Callable[[str], None] | None = None,
 ) -> list[AppResult]:
     """Apply ``apps`` (see module doc), check pod admission, apply the deferred kinds."""
@@ -356,8 +356,8 @@ def apply_tree(
     crds = [s for s in first if s.phase == "crds"]
     say(f"applying {len(crds)} CRDs, {len(first) - len(crds)} Namespaces")
     failed: list[Step] = []
-    for step in first:
-        outcome = applier.apply(step, dest[step.app])
+    done = [(step, applier.apply(step, dest[step.app])) for step in first]
+    for step, outcome in done:
         results[step.app].outcomes.append(outcome)
         if outcome.status == "failed":
             failed.append(step)

@@ -112,7 +112,9 @@ def apply_tree_cmd(
         "--crds",
         help="CRDs k3s and the bootstrap charts install (default: the checkout's gitops/crds).",
     ),
-    kube_version: str = typer.Option("1.37", "--kube-version", help="Kubernetes version Helm renders for."),
+    kube_version: str | None = typer.Option(
+        None, "--kube-version", help="Kubernetes version Helm renders for (default: the k3s pin)."
+    ),
     node: str = typer.Option(HOMELAB_NODE, "--node", help="Name of the Ready Node to register."),
     node_label: list[str] = typer.Option(
         [], "--node-label", help="Extra Node label KEY=VALUE (the inventory's k3s_node_labels); repeatable."
@@ -133,7 +135,7 @@ def apply_tree_cmd(
     import json
 
     from shai.clikit import fail
-    from shai.gitops.core import repo_root
+    from shai.gitops.core import kube_pin, repo_root
     from shai.kube.apply_report import as_dict, failed, print_report
     from shai.kube.apply_tree import ApplyTreeError
     from shai.kube.node import parse_labels
@@ -159,7 +161,7 @@ def apply_tree_cmd(
                 tree,
                 charts_dir=charts,
                 crds_dir=crds_dir,
-                kube_version=kube_version,
+                kube_version=kube_version or kube_pin(),
                 settle_timeout=timeout,
                 progress=console.log,
             )

@@ -29,7 +29,7 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "R
 PENDING_NOTE = "Pods stay Pending: no kubelet runs here. Admitted means the API server accepted the Pod."
 _FAILED_REASONS = ("FailedCreate", "ReplicaSetCreateError")
 _POD_NAME = re.compile(r'pods "[^"]+"')  # each rejected attempt names a new Pod
-QUIET_SECONDS = 15.0
+QUIET_SECONDS = 10.0
 MAX_MESSAGES = 2  # distinct reasons per workload (Pod names normalised away)
 
 
