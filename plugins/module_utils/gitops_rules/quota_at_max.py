@@ -9,15 +9,19 @@ per workload, the pod's requests/limits (LimitRange defaults filled in, init con
 admission does) x its replicas at the maximum (the HPA's maxReplicas, else spec.replicas or
 parallelism; a DaemonSet counts once per node and the homelab has one node), summed per
 namespace and compared with each ResourceQuota's hard requests.cpu/limits.cpu/requests.memory/
-limits.memory (cpu/memory = requests). Pods that controllers create at run time (CI runners)
-are not in the tree; their quota is their ceiling by design.
+limits.memory (cpu/memory = requests). In a namespace annotated linkerd.io/inject: enabled every
+pod also gets the linkerd-proxy (and linkerd-init) Linkerd injects at admission, sized by the
+linkerd-control-plane Application's proxy.resources (LimitRange defaults when it sets none).
+Pods that controllers create at run time (CI runners) are not in the tree; their quota is their
+ceiling by design.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._base import Rule
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._base import Rule, helm_values
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._load import app_sources
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._quantity import (
     RESOURCES,
     limitrange_defaults,
@@ -35,6 +39,30 @@ def max_replicas(ctx):
         ref = spec.get("scaleTargetRef") or {}
         if isinstance(spec.get("maxReplicas"), int):
             out[(hpa.namespace, ref.get("kind"), ref.get("name"))] = spec["maxReplicas"]
+    return out
+
+
+def injected_proxy(ctx):
+    """{namespace: container} of the linkerd-proxy Linkerd injects at admission into every pod of
+    a namespace annotated linkerd.io/inject: enabled, sized by the linkerd-control-plane
+    Application's proxy.resources (its linkerd-init is sized the same); {} without Linkerd."""
+    spec = None
+    for app in ctx.applications.values():
+        if any(s.get("chart") == "linkerd-control-plane" for _p, s in app_sources(app.doc)):
+            spec = (helm_values(app.doc).get("proxy") or {}).get("resources") or {}
+    if spec is None:
+        return {}
+    resources = {"requests": {}, "limits": {}}
+    for res in ("cpu", "memory"):
+        for key, section in (("request", "requests"), ("limit", "limits")):
+            value = (spec.get(res) or {}).get(key)
+            if value is not None:
+                resources[section][res] = value
+    proxy = {"name": "linkerd-proxy", "resources": resources}
+    out = {}
+    for ns in ctx.by_kind("Namespace"):
+        if (ns.meta.get("annotations") or {}).get("linkerd.io/inject") == "enabled":
+            out[ns.name] = proxy
     return out
 
 
@@ -61,6 +89,7 @@ class QuotaAtMax(Rule):
     def check(self, ctx):
         defaults = limitrange_defaults(ctx)
         hpas = max_replicas(ctx)
+        proxies = injected_proxy(ctx)
         usage = {}
         parts = {}
         for obj in ctx.workloads():
@@ -68,6 +97,10 @@ class QuotaAtMax(Rule):
             if pod is None:
                 continue
             count, why = replicas_at_max(obj, hpas)
+            if obj.namespace in proxies and not (pod.get("hostNetwork") or obj.kind in ("Job", "CronJob")):
+                proxy = proxies[obj.namespace]  # + the proxy (and linkerd-init) Linkerd injects
+                pod = dict(pod, containers=list(pod.get("containers") or []) + [proxy],
+                           initContainers=list(pod.get("initContainers") or []) + [proxy])
             amounts = pod_amounts(pod, defaults.get(obj.namespace, {}))
             total = usage.setdefault(obj.namespace, dict((r, 0) for r in RESOURCES))
             for r in RESOURCES:

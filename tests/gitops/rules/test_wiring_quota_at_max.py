@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import _quantity
-from rule_fixtures import Doc, deployment, findings, obj
+from rule_fixtures import Doc, application, deployment, findings, obj
 
 
 def _quota(ns: str, **hard: str) -> Doc:
@@ -103,3 +103,21 @@ def test_quantities() -> None:
     assert _quantity.parse("1e3") == 1000
     assert _quantity.parse("lots") is None
     assert _quantity.show("limits.cpu", _quantity.parse("21500m")) == "21.5"
+
+
+def test_the_linkerd_proxy_injected_into_meshed_pods_counts() -> None:
+    ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "ai", "annotations": {"linkerd.io/inject": "enabled"}},
+    }
+    linkerd = application(
+        "linkerd-control-plane",
+        chart="linkerd-control-plane",
+        version="2025.1.2",
+        dest="linkerd",
+        helm={"valuesObject": {"proxy": {"resources": {"cpu": {"request": "10m", "limit": "1"}}}}},
+    )
+    docs = [obj(ns), obj(linkerd, "apps/l.yaml"), obj(_sized("a", "2")), obj(_hpa("a", "ai", 3))]
+    assert findings("quota-at-max", *docs, obj(_quota("ai", limits_cpu="6"))) != []  # 3 x (2 + 1)
+    assert findings("quota-at-max", *docs, obj(_quota("ai", limits_cpu="9"))) == []
