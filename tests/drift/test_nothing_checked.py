@@ -106,3 +106,22 @@ def test_json_report_on_stdout_error_on_stderr(tmp_path: Path) -> None:
     _assert_error(proc, metrics, "inventory typo.yml does not exist")
     report = json.loads(proc.stdout)
     assert report["status"] == "error" and "typo.yml" in report["fatal"][0]
+
+
+def test_report_exit_code_comes_from_the_status(tmp_path: Path) -> None:
+    """A report stored before ADR 0005 says exit_code 2 for drift; `report --exit-code` answers 3."""
+    from ansible_collections.vectorweight.shai.plugins.module_utils import drift_report as dr
+
+    builder = dr.ReportBuilder(playbook="site.yml")
+    report = builder.build()
+    report.update(status="drift", exit_code=2)
+    (tmp_path / "drift-report.json").write_text(json.dumps(report))
+    env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [str(VENV_BIN / "shai"), "drift", "report", str(tmp_path), "--exit-code", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stderr

@@ -113,7 +113,7 @@ def report(
     else:
         print_report(data, Console(), diffs=diffs)
     if exit_code:
-        raise typer.Exit(int(data.get("exit_code", 1)))
+        raise typer.Exit(int(dr.exit_code(data)))  # from the status: reports written before ADR 0005 said 2
 
 
 def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> None:
