@@ -124,3 +124,14 @@ def test_missing_repo_and_revision(hub: HubDouble, repo_dir: Path) -> None:
     assert res.exit_code == 1 and "repository org/none not found" in res.output
     res = runner.invoke(app, ["download-hf", "org/m", "--revision", "v9"])
     assert res.exit_code == 1 and "revision 'v9' not found" in res.output
+
+
+def test_verify_local_folder_without_any_repo_file_is_an_error(
+    hub: HubDouble, repo_dir: Path, tmp_path: Path
+) -> None:
+    """Nothing verified is not "ok" (issue 14, class 1)."""
+    hub.add_repo("org/m", repo_dir)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = runner.invoke(app, ["verify", "--local", str(empty), "--repo", "org/m"])
+    assert res.exit_code == 1 and "is in" in res.output and "nothing verified" in res.output

@@ -484,7 +484,9 @@ def verify(
             for c in checks:
                 table.add_row(c.path, c.algorithm, c.status)
             out.print(table)
-        if any(c.status != "ok" for c in checks) or not checks:
+        if not checks:
+            raise _fail(f"no file of {repo}@{commit[:12]} is in {local}: nothing verified")
+        if any(c.status != "ok" for c in checks):
             raise typer.Exit(1)
         return
     rep = _run(inventory, manifest, target, check=True, token=token, limit=limit, quiet=as_json)
