@@ -105,18 +105,20 @@ def test_rotate_all_interrupted(template: Path, tmp_path: Path, stage: str, sig:
     assert "Traceback" not in proc.stderr
     after = _tree(ws)
     vault_changed = after.get("vault.yml") != before["vault.yml"]
-    assert vault_changed == (stage != "prepared")
+    nothing_changed = stage in ("planning", "prepared")
+    assert vault_changed == (not nothing_changed)
     if sig != "SIGKILL":
         # one line: which signal, what state, how to finish; every temporary file removed
         assert f"{sig} received" in proc.stderr
         expected = {
+            "planning": "nothing was changed",
             "prepared": "nothing was changed",
             "vault-saved": "0 of ",
             "sealing": "1 of ",
             "credentials": "NOT updated",
         }[stage]
         assert expected in proc.stderr, proc.stderr
-        if stage != "prepared":
+        if not nothing_changed:
             assert "shai-secrets seal" in proc.stderr
         assert _temps(ws) == []
     else:
@@ -126,19 +128,19 @@ def test_rotate_all_interrupted(template: Path, tmp_path: Path, stage: str, sig:
             assert subprocess.run(["git", "check-ignore", "--no-index", "-q", rel], cwd=REPO).returncode == 0
 
     res = _cli(ws, "verify")
-    if stage == "prepared" and sig != "SIGKILL":
+    if stage == "planning" or (stage == "prepared" and sig != "SIGKILL"):
         assert res.exit_code == 0, res.output
         assert after == before  # truly nothing changed
     else:
         assert res.exit_code == 1, res.output
         if stage in ("vault-saved", "sealing"):
             assert "sealed value differs from the vault" in res.output
-        if stage != "prepared":
+        if not nothing_changed:
             assert "ADMIN_CREDENTIALS.local.md: does not match the vault" in res.output
         if sig == "SIGKILL":
             assert "temporary file of an interrupted write" in res.output
 
-    finish = ("rotate", "--all") if stage == "prepared" else ("seal",)
+    finish = ("rotate", "--all") if nothing_changed else ("seal",)
     res = _cli(ws, *finish)
     assert res.exit_code == 0, res.output
     res = _cli(ws, "verify")

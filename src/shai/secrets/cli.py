@@ -38,6 +38,7 @@ from shai.secrets.cli_common import (
     fail,
     open_vault,
     out,
+    planning,
     run_transaction,
 )
 from shai.secrets.transaction import Transaction
@@ -131,15 +132,13 @@ def generate(
 ) -> None:
     """Generate every missing value (never touches existing ones); update the credentials file."""
     c = ctx_of(ctx)
-    try:
+    with planning("shai-secrets generate"):
         catalog = load_catalog(c.catalog)
         if service:
             catalog.select(service)  # validate names
         vault = open_vault(c)
         report = lifecycle.generate(catalog, vault, only=service or None)
         creds = lifecycle.credentials_markdown(catalog, vault)
-    except ERRORS as exc:
-        raise fail(exc) from None
     tx = Transaction(
         "shai-secrets generate",
         c.gitops,
@@ -186,7 +185,7 @@ def rotate(
             clikit.EXIT_USAGE,
         )
     results: list[lifecycle.SealResult] = []
-    try:
+    with planning("shai-secrets rotate"):
         catalog = load_catalog(c.catalog)
         vault = open_vault(c, must_exist=True)
         report = lifecycle.generate(
@@ -195,8 +194,6 @@ def rotate(
         if seal_after:
             results = _plan_seal(c, catalog, vault, cert, None)
         creds = lifecycle.credentials_markdown(catalog, vault)
-    except ERRORS as exc:
-        raise fail(exc) from None
     tx = Transaction(
         "shai-secrets rotate " + ("--all" if all_ else " ".join(f"-s {s}" for s in service)),
         c.gitops,
@@ -245,7 +242,7 @@ def seal(
     Catalog mode also removes temporary files an interrupted run left and rewrites an outdated
     credentials file: it finishes an interrupted rotate."""
     c = ctx_of(ctx)
-    try:
+    with planning("shai-secrets seal"):
         if raw or from_file:
             _seal_one(c, raw, from_file, cert, namespace, name, scope.value, output, allow_empty, kubeconfig)
             return
@@ -253,8 +250,6 @@ def seal(
         vault = open_vault(c, must_exist=True)
         results = _plan_seal(c, catalog, vault, cert, service or None, force=force, kubeconfig=kubeconfig)
         creds = _credentials_if_outdated(c, catalog, vault)
-    except ERRORS as exc:
-        raise fail(exc) from None
     tx = Transaction("shai-secrets seal", c.gitops, c.credentials, sealed=results, credentials_text=creds)
     run_transaction(tx)
     _print_seal_results(results)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.console import Console
 
 from shai import clikit
 from shai.secrets import lifecycle
-from shai.secrets.transaction import Interrupted, Transaction, signals_interrupt
+from shai.secrets.transaction import Interrupted, Transaction, signals_interrupt, stop_hook
 from shai.secrets.vault import Vault
 
 app = typer.Typer(
@@ -94,3 +95,17 @@ def run_transaction(tx: Transaction, then: Callable[[], None] | None = None) -> 
         raise fail(f"{clikit.error_line(exc)}: {tx.state()}") from None
     if then is not None:
         then()
+
+
+@contextmanager
+def planning(command: str) -> Iterator[None]:
+    """The read-only part of a transactional command: a user error is one line (exit 1); SIGINT
+    or SIGTERM say that nothing was changed (exit 130/143)."""
+    try:
+        with signals_interrupt():
+            stop_hook("planning")
+            yield
+    except Interrupted as exc:
+        raise fail(f"{exc} received: nothing was changed; run `{command}` again", exc.exit_code) from None
+    except ERRORS as exc:
+        raise fail(exc) from None

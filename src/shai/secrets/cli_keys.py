@@ -9,7 +9,7 @@ import typer
 from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
 
 from shai.secrets import lifecycle
-from shai.secrets.cli_common import ERRORS, app, ctx_of, err, fail, open_vault, out, run_transaction
+from shai.secrets.cli_common import ERRORS, app, ctx_of, err, fail, open_vault, out, planning, run_transaction
 from shai.secrets.transaction import Transaction
 from shai.secrets.vault import Vault
 
@@ -25,11 +25,9 @@ def keygen(
 ) -> None:
     """Create the controller's sealing key pair offline; private key into the vault only."""
     c = ctx_of(ctx)
-    try:
+    with planning("shai-secrets keygen"):
         vault = open_vault(c)
         cert_pem = lifecycle.keygen(vault, bits=bits, force=force)
-    except ERRORS as exc:
-        raise fail(exc) from None
     if bits < lifecycle.RECOMMENDED_KEY_BITS:
         err.print(
             f"warning: RSA-{bits} is below the recommended {lifecycle.RECOMMENDED_KEY_BITS} bits "

@@ -14,7 +14,8 @@ in and how to finish (exit 130/143, docs/cli.md); an OSError does the same with 
 
 ``SHAI_SECRETS_STOP_AT=<stage>:<SIGNAL>`` is a fault-injection hook for the kill test
 (tests/secrets/test_rotate_kill.py): at ``<stage>`` the process sends itself ``<SIGNAL>``, so the
-test stops it at an exact point without sleeping. Stages: ``prepared`` (temporary files written,
+test stops it at an exact point without sleeping. Stages: ``planning`` (reading and computing,
+before any write), ``prepared`` (temporary files written,
 nothing committed), ``vault-saved``, ``sealing`` (after the first SealedSecret), ``credentials``
 (its temporary file written, not yet in place).
 """
@@ -36,7 +37,7 @@ from shai.secrets.lifecycle import SealResult, leftover_temps
 from shai.secrets.vault import Vault
 
 STOP_ENV = "SHAI_SECRETS_STOP_AT"
-STAGES = ("prepared", "vault-saved", "sealing", "credentials")
+STAGES = ("planning", "prepared", "vault-saved", "sealing", "credentials")
 
 
 class Interrupted(BaseException):
@@ -51,7 +52,7 @@ class Interrupted(BaseException):
         return clikit.EXIT_TERMINATED if self.signum == signal.SIGTERM else clikit.EXIT_INTERRUPTED
 
 
-def _stop_hook(stage: str) -> None:
+def stop_hook(stage: str) -> None:
     want = os.environ.get(STOP_ENV, "")
     at, _, sig = want.partition(":")
     if at == stage:
@@ -103,21 +104,21 @@ class Transaction:
             for path, data, mode in self.extra:
                 extra_w.append(atomic.prepare_write(str(path), data, mode))
                 prepared.append(extra_w[-1])
-            _stop_hook("prepared")
+            stop_hook("prepared")
             self.started = True
             if vault_w is not None:
                 vault_w.commit()
                 assert self.vault is not None
                 self.vault.exists = True
                 self.vault_saved = True
-                _stop_hook("vault-saved")
+                stop_hook("vault-saved")
             for w in sealed_w:
                 w.commit()
                 self.sealed_written += 1
                 if self.sealed_written == 1:
-                    _stop_hook("sealing")
+                    stop_hook("sealing")
             if creds_w is not None:
-                _stop_hook("credentials")
+                stop_hook("credentials")
                 creds_w.commit()
                 self.credentials_written = True
             for w in extra_w:
