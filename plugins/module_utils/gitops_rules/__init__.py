@@ -68,9 +68,10 @@ from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules imp
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import kyverno_pss
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import secrets_sealed
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import endpoints
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import limit_range
 
 RULES.extend([models.RULE, run_as_non_root.RULE, privacy.RULE, storage_scaling.RULE, quota_at_max.RULE, kyverno_pss.RULE,
-              secrets_sealed.RULE, endpoints.RULE])
+              secrets_sealed.RULE, endpoints.RULE, limit_range.RULE])
 # --- end wiring checks ---
 
 

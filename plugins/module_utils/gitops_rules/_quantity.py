@@ -35,8 +35,10 @@ def parse(value):
 
 def show(resource, amount):
     """Readable amount: cores for cpu (trailing zeros dropped), Gi for memory."""
-    if resource.endswith("cpu"):
+    if resource.endswith("cpu") or resource == "cpu":
         text = "%.3f" % float(amount)
+    elif amount < 2 ** 30:
+        return "%gMi" % round(float(amount) / 2 ** 20, 2)
     else:
         text = "%.2fGi" % (float(amount) / 2 ** 30)
         return text.replace(".00Gi", "Gi")
