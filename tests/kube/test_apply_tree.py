@@ -39,21 +39,14 @@ from gitops_sealed import add_sealed_secrets  # noqa: E402  (tests/gitops helper
 REPO = core.repo_root()
 CHARTS = Path(os.environ.get("SHAI_SHARED_CHARTS", "/work/shared/charts"))
 
-# Defects of the tree (issue 13 §5, the gitops owners' to fix) that this test finds today. Each
-# xfails by name while it is there; once fixed, the test warns to remove its line here.
-# workload ("Kind namespace/name") -> the defect that keeps its Pods out
-KNOWN_DEFECTS: dict[str, str] = {
-    "Deployment linkerd/linkerd-destination": "linkerd-quota (limits 4 CPU/4Gi) below the chart's limits",
-    "Deployment linkerd/linkerd-identity": "linkerd-quota (limits 4 CPU/4Gi) below the chart's limits",
-    "Deployment linkerd/linkerd-proxy-injector": "linkerd-quota (limits 4 CPU/4Gi) below the chart's limits",
-    "Deployment monitoring/prometheus-kube-state-metrics": "monitoring-quota limits.cpu 8 < the charts' sum",
-}
+# Defects of the tree (issue 13 §5, the gitops owners' to fix) that this test finds: each xfails
+# by name while it is there ("Kind namespace/name" -> the defect); once fixed, the test warns to
+# remove its line. Found and fixed so far: linkerd/monitoring quotas below the charts' limits,
+# Gateway API CRDs in both linkerd-crds and traefik, Linkerd proxy and Grafana init requests
+# under the LimitRange minimum.
+KNOWN_DEFECTS: dict[str, str] = {}
 # "application: object" -> the defect that makes the API server refuse it
-KNOWN_APPLY_DEFECTS: dict[str, str] = {
-    "traefik: CustomResourceDefinition grpcroutes.gateway.networking.k8s.io": (
-        "Gateway API CRDs shipped by both linkerd-crds (v1alpha2 stored) and traefik (v1 only)"
-    ),
-}
+KNOWN_APPLY_DEFECTS: dict[str, str] = {}
 
 
 def _require(what: str) -> None:
