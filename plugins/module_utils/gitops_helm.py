@@ -292,6 +292,10 @@ def expand_tree(tree_dir, charts_dir, kube_version, api_versions=None, jobs=2, h
     pairs, _findings = load_tree_objects(str(tree_dir))
     plans = _plan(pairs, tree_objs(pairs))
     charts = [p for p in plans if p.kind == "chart"]
+    if charts_dir is None:
+        for plan in charts:
+            plan.unverified = "no charts directory given: %s %s not rendered" % (plan.chart, plan.version)
+        return plans
     if not charts:
         return plans
     helm = find_helm(helm)

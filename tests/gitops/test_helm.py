@@ -280,3 +280,11 @@ def test_module_reports_unverified_charts(tmp_path: Path, helm: str) -> None:
     assert {"cert-manager", "argocd", "gitlab", "traefik"} <= set(unverified), line
     warning = "not rendered, its objects are unverified: no chart source for cert-manager"
     assert warning in res.stdout + res.stderr
+
+
+def test_without_a_charts_dir_every_chart_is_unverified(tmp_path: Path) -> None:
+    """No helm needed: nothing is rendered, and every chart Application says so."""
+    tree = _tree(tmp_path, _app("one"))
+    (one,) = gh.expand_tree(tree, None, "1.37")
+    assert (one.kind, one.objects) == ("chart", [])
+    assert one.unverified == "no charts directory given: tiny 1.0.0 not rendered"
