@@ -104,3 +104,13 @@ def test_cli_refuses_a_missing_tree_and_a_bad_label(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "no such directory" in res.output
     res = CliRunner().invoke(app, ["apply-tree", str(tmp_path), "--node-label", "novalue"])
     assert res.exit_code == 2 and "expected KEY=VALUE" in res.output
+
+
+def test_a_document_that_is_no_kubernetes_object_is_reported_not_dropped() -> None:
+    _first, waves, _deferred, skipped = plan(
+        [PseudoApp("a", 0, "ns", "chart", [Obj({"kind": "X"}, "x.yaml", "a")])]
+    )
+    assert not waves
+    assert [(app, o.status, o.file, o.message) for app, o in skipped] == [
+        ("a", "failed", "x.yaml", "not a Kubernetes object")
+    ]

@@ -225,3 +225,33 @@ def test_daemonset_gets_a_pod_on_the_registered_node(broken: list[AppResult]) ->
 def test_cronjob_is_checked_through_a_job_created_from_it(broken: list[AppResult]) -> None:
     w = _workload(broken, "CronJob t-apply-tree-broken/nightly")
     assert w.ok and "created from it" in w.note
+
+
+# ---------------------------------------------------------------------------------- the planes
+def _argv(cp: ControlPlane, name: str) -> list[str]:
+    return next(p.argv for p in cp.processes if p.name == name)
+
+
+def test_default_plane_stays_minimal(kube_apiserver: ControlPlane) -> None:
+    assert "--controllers=namespace,serviceaccount,serviceaccount-token,garbagecollector" in _argv(
+        kube_apiserver, "kube-controller-manager"
+    )
+    assert not any(
+        a.startswith("--enable-admission-plugins") for a in _argv(kube_apiserver, "kube-apiserver")
+    )
+
+
+def test_platform_plane_is_k3s_like(kube_platform: ControlPlane) -> None:
+    assert "--enable-admission-plugins=NodeRestriction" in _argv(kube_platform, "kube-apiserver")
+    controllers = next(
+        a for a in _argv(kube_platform, "kube-controller-manager") if a.startswith("--controllers=")
+    )
+    for name in ("deployment", "replicaset", "statefulset", "daemonset", "job", "cronjob", "resourcequota"):
+        assert name in controllers.split("=", 1)[1].split(",")
+    node = json.loads(kube_platform.kubectl("get", "node", "homelab", "-o", "json").stdout)
+    labels = node["metadata"]["labels"]
+    assert labels["node-role.kubernetes.io/control-plane"] == "true"
+    assert labels["shai.vectorweight.com/role"] == "homelab"  # the inventory's k3s_node_labels
+    assert not node["spec"].get("taints")
+    ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+    assert ready and ready[0]["status"] == "True"

@@ -235,7 +235,11 @@ def plan(apps: Iterable[Any]) -> tuple[list[Step], list[Step], list[Step], list[
     for app in apps:
         for obj in app.objects:
             doc = obj.doc
-            if not isinstance(doc, dict) or not doc.get("kind"):
+            if not isinstance(doc, dict) or not doc.get("kind") or not doc.get("apiVersion"):
+                bad = doc if isinstance(doc, dict) else {}
+                skipped.append(
+                    (app.name, Outcome.of(bad, obj.file, "failed", "not a Kubernetes object", "plan"))
+                )
                 continue
             kind = str(doc["kind"])
             key = (_group(str(doc.get("apiVersion", ""))), kind)
