@@ -213,11 +213,6 @@ def test_rendered_objects_are_validated_naming_app_object_field(tmp_path: Path, 
     assert {f.app for f in findings} == {"one"}
 
 
-# Findings the homelab tree's rendered charts still have (issue 13 §5: the wiring fixes): remove a
-# rule here when its last finding is fixed; a finding of any other rule fails this test.
-KNOWN_OPEN = {"resources"}  # longhorn's manager/driver/ui/jobs, linkerd-viz's namespace-metadata Job
-
-
 @pytest.mark.slow
 def test_homelab_tree_with_the_upstream_charts(
     tmp_path: Path, helm: str, layout: core.Layout, monkeypatch: pytest.MonkeyPatch
@@ -239,9 +234,7 @@ def test_homelab_tree_with_the_upstream_charts(
     assert len({rendered[n]["chart"] for n in ok}) == 14, ok  # every chart with a source here
     for f in report["findings"]:
         assert f["file"] and f["object"] and f["rule"], f
-    open_rules = {f["rule"] for f in report["findings"]}
-    assert open_rules <= KNOWN_OPEN, [f for f in report["findings"] if f["rule"] not in KNOWN_OPEN]
-    assert res.exit_code == (1 if report["findings"] else 0), res.output
+    assert report["findings"] == [] and res.exit_code == 0, report["findings"]  # issue 13: done when
 
 
 def test_cli_names_unverified_apps_and_refuses_to_check_nothing(tmp_path: Path, helm: str) -> None:
