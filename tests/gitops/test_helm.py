@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -213,16 +214,38 @@ def test_rendered_objects_are_validated_naming_app_object_field(tmp_path: Path, 
     assert {f.app for f in findings} == {"one"}
 
 
+# The lab's hosts.yml is written by `shai lab up` (git-ignored): the same shape, lab addresses.
+LAB_HOSTS = """all:
+  children:
+    k3s_cluster:
+      children:
+        k3s_server: {hosts: {homelab: {ansible_host: 10.213.4.10}}}
+        k3s_agent: {hosts: {}}
+    gpu_workstation: {hosts: {akula-prime: {ansible_host: 10.213.4.11}}}
+  vars: {shai_lab_gateway: 10.213.4.1, shai_lab_mirror_url: "http://10.213.4.1:18080"}
+"""
+
+
+def _inventory(name: str, tmp_path: Path) -> Path:
+    if name == "homelab":
+        return REPO / "inventories" / "homelab"
+    inv = tmp_path / "inventory"
+    shutil.copytree(REPO / "inventories" / name, inv, ignore=shutil.ignore_patterns("hosts.yml"))
+    (inv / "hosts.yml").write_text(LAB_HOSTS)
+    return inv
+
+
 @pytest.mark.slow
-def test_homelab_tree_with_the_upstream_charts(
-    tmp_path: Path, helm: str, layout: core.Layout, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("inventory", ["homelab", "lab"])
+def test_inventory_tree_with_the_upstream_charts(
+    tmp_path: Path, helm: str, layout: core.Layout, monkeypatch: pytest.MonkeyPatch, inventory: str
 ) -> None:
     shared = os.environ.get("SHAI_SHARED_CHARTS")
     if not shared or not Path(shared, "index.json").is_file():
         pytest.skip("SHAI_SHARED_CHARTS (the upstream chart sources) is not set")
     monkeypatch.delenv("SHAI_CACHE")  # the shared render cache: warm runs are fast
-    tree = tmp_path / "homelab"
-    values = core.load_values(layout, core.inventory_vars(REPO / "inventories" / "homelab"))
+    tree = tmp_path / "tree"
+    values = core.load_values(layout, core.inventory_vars(_inventory(inventory, tmp_path)))
     core.write(core.render(layout, values), tree)
     assert add_sealed_secrets(tree) > 0  # the catalog's SealedSecrets, as `shai-secrets seal` writes them
     args = ["validate", str(tree), "--charts", shared, "--json"]
