@@ -41,6 +41,8 @@ try:
     _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 except ImportError:  # pragma: no cover
     HAS_YAML = False
+    yaml = None
+    _Loader = None
 
 try:
     import jinja2
