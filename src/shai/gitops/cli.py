@@ -126,7 +126,14 @@ def validate(
             "(REAL changes: throw-away API servers only)."
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON on stdout.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="The report as JSON on stdout: objects, findings, audit, rendered (chart Applications), "
+            "unverified (Application -> why).",
+        ),
+    ] = False,
 ) -> None:
     """Validate every manifest (schemas, CRDs, rules) and, with --charts, every chart Application's
     rendered objects. Exit 1 on any finding (audit results are reported only); Applications whose
