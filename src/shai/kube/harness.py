@@ -37,6 +37,7 @@ from typing import Any, Self
 import yaml
 
 from shai import tools
+from shai.kube.in_cluster import InCluster
 from shai.kube.pki import Pki, write_pki
 
 __all__ = [
@@ -241,72 +242,17 @@ class ControlPlane:
         service-account volume. :meth:`InCluster.wrap` runs a command in a private mount namespace
         where that directory is mounted at ``/var/run/secrets/kubernetes.io/serviceaccount``.
         """
-        from kubernetes import client
-        from kubernetes.client.exceptions import ApiException
+        from shai.kube.in_cluster import service_account_dir
 
-        api = self.api_client()
-        core = client.CoreV1Api(api)
-        self.create_namespace(namespace)
-        try:
-            core.create_namespaced_service_account(
-                namespace, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name=service_account))
-            )
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-        binding = f"shai-harness:{namespace}:{service_account}"
-        try:
-            client.RbacAuthorizationV1Api(api).create_cluster_role_binding(
-                client.V1ClusterRoleBinding(
-                    metadata=client.V1ObjectMeta(name=binding),
-                    role_ref=client.V1RoleRef(
-                        api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=cluster_role
-                    ),
-                    subjects=[
-                        client.RbacV1Subject(kind="ServiceAccount", name=service_account, namespace=namespace)
-                    ],
-                )
-            )
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-        req = client.AuthenticationV1TokenRequest(
-            spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=token_seconds)
+        return service_account_dir(
+            self, namespace, service_account, cluster_role=cluster_role, token_seconds=token_seconds
         )
-        resp = core.create_namespaced_service_account_token(service_account, namespace, req)
-        token = str(resp.status.token) if resp.status is not None else ""
-        if not token:
-            raise KubeHarnessError(f"TokenRequest for {namespace}/{service_account} returned no token")
-        sa_dir = self.workdir / "in-cluster" / f"{namespace}.{service_account}"
-        sa_dir.mkdir(parents=True, exist_ok=True)
-        (sa_dir / "token").write_text(token)
-        (sa_dir / "token").chmod(0o600)
-        shutil.copyfile(self.pki.ca_cert, sa_dir / "ca.crt")
-        (sa_dir / "namespace").write_text(namespace)
-        port = self.server.rsplit(":", 1)[1]
-        env = {
-            "KUBERNETES_SERVICE_HOST": "127.0.0.1",
-            "KUBERNETES_SERVICE_PORT": port,
-            "POD_NAMESPACE": namespace,
-        }
-        return InCluster(sa_dir=sa_dir, env=env)
 
     def register_node(self, name: str, labels: dict[str, str]) -> None:
         """Create (or update) a Ready Node ``name`` with ``labels`` (no kubelet: see node.py)."""
-        from kubernetes import client
+        from shai.kube.node import register_node
 
-        from shai.kube.node import node_manifest, node_status
-
-        api = self.api_client()
-        nodes = self.dynamic_client().resources.get(api_version="v1", kind="Node")
-        nodes.server_side_apply(
-            body=node_manifest(name, labels), field_manager="shai-harness", force_conflicts=True
-        )
-        core = client.CoreV1Api(api)
-        core.patch_node_status(name, node_status())
-        # The TaintNodesByCondition admission plugin taints a new Node not-ready:NoSchedule; the
-        # node-lifecycle controller (not run here) lifts it once the Node is Ready. Do that.
-        core.patch_node(name, {"spec": {"taints": None}})
+        register_node(self, name, labels)
 
     def wait_ready(self, timeout: float = DEFAULT_TIMEOUT) -> float:
         """Block until ``/readyz`` answers 200; returns seconds waited."""
@@ -317,37 +263,6 @@ class ControlPlane:
         ctx = ssl.create_default_context(cafile=str(self.pki.ca_cert))
         ctx.load_cert_chain(str(self.pki.admin_cert), str(self.pki.admin_key))
         return ctx
-
-
-_IN_CLUSTER_SCRIPT = """set -e
-mount -t tmpfs -o mode=0755 shai-in-cluster /run
-mkdir -p /run/secrets/kubernetes.io/serviceaccount
-mount --bind "$SHAI_SA_DIR" /run/secrets/kubernetes.io/serviceaccount
-exec "$@"
-"""
-
-
-@dataclass(frozen=True)
-class InCluster:
-    """A pod-like service-account environment for a program that only runs in-cluster."""
-
-    sa_dir: Path
-    env: dict[str, str]
-
-    def wrap(self, argv: Sequence[str]) -> list[str]:
-        """``argv`` run in a private mount namespace (private /run with the SA volume mounted).
-
-        As root this is ``unshare --mount``; otherwise a user namespace maps the caller to root.
-        """
-        unshare = shutil.which("unshare") or "/usr/bin/unshare"
-        ns = ["--mount", "--propagation", "private"]
-        if os.geteuid() != 0:
-            ns = ["--user", "--map-root-user", *ns]
-        return [unshare, *ns, "--", "/bin/sh", "-c", _IN_CLUSTER_SCRIPT, "shai-in-cluster", *argv]
-
-    def environ(self) -> dict[str, str]:
-        """os.environ plus the in-cluster variables (pass as ``env=`` with :meth:`wrap`)."""
-        return {**os.environ, **self.env, "SHAI_SA_DIR": str(self.sa_dir)}
 
 
 # --------------------------------------------------------------------------- processes

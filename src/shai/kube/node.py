@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["NODE_CAPACITY", "k3s_server_labels", "node_manifest", "node_status", "parse_labels"]
+if TYPE_CHECKING:
+    from shai.kube.harness import ControlPlane
+
+__all__ = [
+    "NODE_CAPACITY",
+    "k3s_server_labels",
+    "node_manifest",
+    "node_status",
+    "parse_labels",
+    "register_node",
+]
 
 # What a node of the homelab's size reports (architecture: 120 GB RAM). Only the scheduler
 # would read it; the harness runs none. It is there so the object looks like a real Node.
@@ -97,3 +107,19 @@ def node_status(now: datetime.datetime | None = None) -> dict[str, Any]:
             },
         }
     }
+
+
+def register_node(cp: ControlPlane, name: str, labels: dict[str, str]) -> None:
+    """Create (or update) the Node ``name`` on ``cp``, Ready and untainted."""
+    from kubernetes import client
+
+    api = cp.api_client()
+    nodes = cp.dynamic_client().resources.get(api_version="v1", kind="Node")
+    nodes.server_side_apply(
+        body=node_manifest(name, labels), field_manager="shai-harness", force_conflicts=True
+    )
+    core = client.CoreV1Api(api)
+    core.patch_node_status(name, node_status())
+    # The TaintNodesByCondition admission plugin taints a new Node not-ready:NoSchedule; the
+    # node-lifecycle controller (not run here) lifts it once the Node is Ready. Do that.
+    core.patch_node(name, {"spec": {"taints": None}})
