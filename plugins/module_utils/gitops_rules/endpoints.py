@@ -10,23 +10,34 @@ URLs are taken from container env values and from the ConfigMaps a workload moun
 the Helm values of chart Applications (e.g. Prometheus' Alertmanager targets, host:port). A host
 is in-cluster when it names a Service (`svc.ns.svc[.cluster.local]`, `svc.ns.svc`); other hosts
 are external and not checked here (the GPU workstation is reached through its selector-less
-Service; git and chart repositories are egress rules of their own). For a selector-less Service
-the flow is checked as egress to its EndpointSlice addresses.
+Service). For a selector-less Service the flow is checked as egress to its EndpointSlice
+addresses. The git repository an Application names by address (ArgoCD's repo URL) must be
+reachable from ArgoCD's repo-server pods through the argocd namespace's egress policies.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import re
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2
+    from urlparse import urlsplit  # type: ignore[no-redef]
+
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._base import Rule, helm_value_strings
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._load import app_sources
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._netpol import allowed, selects
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "redis": 6379, "rediss": 6379, "postgresql": 5432, "postgres": 5432,
                  "ws": 80, "wss": 443, "grpc": 443}
 _URL = re.compile(r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?:[^@/\s]*@)?(?P<host>[a-z0-9-]+\.[a-z0-9-]+\.svc(?:\.cluster\.local)?)"
                   r"(?::(?P<port>\d+))?", re.I)
+REPO_PORTS = {"git": 9418, "ssh": 22, "https": 443, "http": 80}
+# The pods that fetch the repositories (argo-cd chart labels).
+REPO_SERVER_LABELS = {"app.kubernetes.io/name": "argocd-repo-server", "app.kubernetes.io/component": "repo-server"}
 # Services every cluster has without the tree declaring them (the API server; k3s's CoreDNS).
 BUILTIN_SERVICES = frozenset([("default", "kubernetes"), ("kube-system", "kube-dns")])
 _HOST = re.compile(r"Host\(`([^`]+)`\)")
@@ -119,6 +130,27 @@ class Endpoints(Rule):
                                           "%s names Service %s/%s, which is not in the tree" % (raw, ns, svc_name))
         for finding in self._ingress(ctx, unrendered):
             yield finding
+        for finding in self._repositories(ctx):
+            yield finding
+
+    def _repositories(self, ctx):
+        """ArgoCD's repo-server reaches every git repository an Application names by address."""
+        checked = set()
+        for name in sorted(ctx.applications):
+            app = ctx.applications[name]
+            dest_ns = app.namespace or "argocd"
+            for prefix, source in app_sources(app.doc):
+                if source.get("chart"):
+                    continue  # chart repositories: the public egress rule
+                url = urlsplit(str(source.get("repoURL") or ""))
+                port = url.port or REPO_PORTS.get(url.scheme)
+                if not url.hostname or port is None or not _is_ip(url.hostname) or (url.hostname, port) in checked:
+                    continue
+                checked.add((url.hostname, port))
+                ok, why = allowed(ctx, "egress", dest_ns, REPO_SERVER_LABELS, None, None, url.hostname, port)
+                if not ok:
+                    yield app.finding(self.id, prefix + ".repoURL",
+                                      "ArgoCD's repo-server cannot reach %s:%d: %s" % (url.hostname, port, why))
 
     def _flow(self, ctx, src, where, field, raw, svc_name, ns, port, unrendered):
         if (ns, svc_name) in BUILTIN_SERVICES:
@@ -204,6 +236,14 @@ class Endpoints(Rule):
                     if svc_ref and ing.namespace not in unrendered and ctx.get("Service", ing.namespace, svc_ref.get("name")) is None:
                         yield ing.finding(self.id, "spec.rules[%d].http.paths[%d].backend.service" % (i, j),
                                           "backend Service %s/%s is not in the tree" % (ing.namespace, svc_ref.get("name")))
+
+
+def _is_ip(host):
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _unrendered_namespaces(ctx):

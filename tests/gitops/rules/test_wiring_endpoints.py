@@ -179,3 +179,19 @@ def test_ingress_route_host_needs_a_backend_and_a_certificate() -> None:
         "back/gone is not in "
         "the tree [endpoints]",
     ]
+
+
+def test_argocd_repo_url_reachable_from_the_repo_server() -> None:
+    from rule_fixtures import application
+
+    app = application("apps", path="apps", dest="argocd")
+    app["spec"]["source"]["repoURL"] = "git://10.0.0.10/platform.git"
+    deny = _policy("default-deny", "argocd", DENY)
+    out = findings("endpoints", obj(app, "bootstrap/root.yaml"), obj(deny))
+    assert out == [
+        "bootstrap/root.yaml: Application argocd/apps: spec.source.repoURL: ArgoCD's repo-server cannot "
+        "reach 10.0.0.10:9418: no egress rule of the NetworkPolicies of argocd (default-deny) allows it [endpoints]"
+    ]
+    egress = {"to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 9418}]}
+    git = _policy("git", "argocd", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [egress]})
+    assert findings("endpoints", obj(app), obj(deny), obj(git)) == []
