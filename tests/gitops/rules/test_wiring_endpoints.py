@@ -190,7 +190,8 @@ def test_argocd_repo_url_reachable_from_the_repo_server() -> None:
     out = findings("endpoints", obj(app, "bootstrap/root.yaml"), obj(deny))
     assert out == [
         "bootstrap/root.yaml: Application argocd/apps: spec.source.repoURL: ArgoCD's repo-server cannot "
-        "reach 10.0.0.10:9418: no egress rule of the NetworkPolicies of argocd (default-deny) allows it [endpoints]"
+        "reach 10.0.0.10:9418: no egress rule of the NetworkPolicies of argocd (default-deny) allows it "
+        "[endpoints]"
     ]
     egress = {"to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 9418}]}
     git = _policy("git", "argocd", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [egress]})
