@@ -48,20 +48,31 @@ def show(resource, amount):
 RESOURCES = ("requests.cpu", "limits.cpu", "requests.memory", "limits.memory")
 
 
-def limitrange_defaults(ctx):
-    """{namespace: {"requests.cpu": Fraction, ...}} from the Container LimitRanges of the tree
-    (defaultRequest / default), what admission fills in for a container that sets none."""
+def container_ranges(ctx):
+    """{namespace: (LimitRange Obj, {"default"|"defaultRequest"|"min"|"max": {res: Fraction}})}
+    of the Container limits of the tree's LimitRanges."""
     out = {}
     for lr in ctx.by_kind("LimitRange"):
         for item in (lr.doc.get("spec") or {}).get("limits") or []:
             if item.get("type") != "Container":
                 continue
-            d = out.setdefault(lr.namespace, {})
-            for section, key in (("defaultRequest", "requests"), ("default", "limits")):
-                for res, value in (item.get(section) or {}).items():
-                    amount = parse(value)
-                    if amount is not None:
-                        d["%s.%s" % (key, res)] = amount
+            sections = {}
+            for section in ("default", "defaultRequest", "min", "max"):
+                parsed = dict((r, parse(v)) for r, v in (item.get(section) or {}).items())
+                sections[section] = dict((r, v) for r, v in parsed.items() if v is not None)
+            out[lr.namespace] = (lr, sections)
+    return out
+
+
+def limitrange_defaults(ctx):
+    """{namespace: {"requests.cpu": Fraction, ...}}: what admission fills in for a container that
+    sets none (defaultRequest / default of the Container LimitRange)."""
+    out = {}
+    for ns, (_lr, sections) in container_ranges(ctx).items():
+        d = out.setdefault(ns, {})
+        for section, key in (("defaultRequest", "requests"), ("default", "limits")):
+            for res, amount in sections[section].items():
+                d["%s.%s" % (key, res)] = amount
     return out
 
 

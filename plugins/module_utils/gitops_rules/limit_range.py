@@ -16,20 +16,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._base import Rule
-from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._quantity import parse, show
-
-
-def container_ranges(ctx):
-    """{namespace: (LimitRange Obj, {"default"|"defaultRequest"|"min"|"max": {res: Fraction}})}."""
-    out = {}
-    for lr in ctx.by_kind("LimitRange"):
-        for item in (lr.doc.get("spec") or {}).get("limits") or []:
-            if item.get("type") != "Container":
-                continue
-            d = dict((section, dict((r, parse(v)) for r, v in (item.get(section) or {}).items() if parse(v) is not None))
-                     for section in ("default", "defaultRequest", "min", "max"))
-            out[lr.namespace] = (lr, d)
-    return out
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._quantity import container_ranges, parse, show
 
 
 class LimitRange(Rule):
