@@ -126,6 +126,30 @@ def _as_the_lab(walk: Walk) -> Path:
     return home
 
 
+# Step 5 stand-in: what an operator types into `ansible-vault edit` (placeholders: nothing here
+# talks to GitHub or GitLab).
+OPERATOR_VALUES = {
+    "vault_arc_github_app_id": "123456",
+    "vault_arc_github_app_installation_id": "7654321",
+    "vault_gitlab_runner_token": "glrt-quickstart-placeholder",
+}
+
+
+def _supply_operator_values(vault_file: Path, password: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from shai.secrets.vault import Vault
+
+    vault = Vault(vault_file, password)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    vault.data.update(OPERATOR_VALUES, vault_arc_github_app_private_key=pem.decode())
+    vault.save()
+
+
 def test_quickstart_against_the_lab(walk: Walk, tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "tests" / "models"))
     from hub_double import HubDouble
@@ -142,6 +166,7 @@ def test_quickstart_against_the_lab(walk: Walk, tmp_path: Path) -> None:
     vault = home / "group_vars" / "all" / "vault.yml"
     assert vault.read_bytes().startswith(b"$ANSIBLE_VAULT")
     assert "generated" in walk.run("generate").stdout
+    _supply_operator_values(vault, password)
 
     repo = tmp_path / "hf-repo"
     repo.mkdir()

@@ -190,3 +190,29 @@ def test_required_group_missing(project: Path) -> None:
     hosts.write_text(yaml.safe_dump(doc))
     fix = only_failure(doctor(project), "inventory-groups")
     assert "shai_control" in fix
+
+
+@pytest.mark.parametrize("operator_only", [False, True])
+def test_optional_value_the_platform_reads(project: Path, operator_only: bool) -> None:
+    """An optional supplied value is needed when a workload reads its Secret (no operator-only marker)."""
+    catalog = project / "secrets" / "catalog.yml"
+    doc = yaml.safe_load(catalog.read_text())
+    entry = {
+        "id": "app-token",
+        "rotate": "never",
+        "service": "app",
+        "description": "a token only the operator has",
+        "name": "app-token",
+        "namespace": "demo",
+        "keys": {"token": {"generator": "supplied", "vault_var": "vault_app_token", "optional": True}},
+    }
+    if operator_only:
+        entry["annotations"] = {"shai.vectorweight.com/operator-only": "read by people, not pods"}
+    doc["secrets"].append(entry)
+    catalog.write_text(yaml.safe_dump(doc))
+    report = doctor(project)
+    if operator_only:
+        assert report.ok, report.failed
+    else:
+        fix = only_failure(report, "secrets")
+        assert "vault_app_token" in fix and "ansible-vault edit" in fix

@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+# Catalog entries with this annotation are for the operator only: no workload of the tree reads them.
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules.secret_refs import OPERATOR_ONLY
+
 from shai.doctor.context import Context
 from shai.doctor.model import Check, Finding
 from shai.secrets import lifecycle
@@ -54,6 +57,7 @@ def run(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     generated: dict[str, list[str]] = {}
     supplied: list[str] = []
+    read_by_the_platform: dict[str, list[str]] = {}
     for entry in catalog.entries.values():
         for key in lifecycle.entry_values(vault, entry)[1]:
             spec = entry.keys[key]
@@ -61,6 +65,20 @@ def run(ctx: Context) -> list[Finding]:
                 generated.setdefault(entry.id, []).append(key)
             elif not spec.optional:
                 supplied.append(str(spec.vault_var))
+            elif OPERATOR_ONLY not in entry.annotations:
+                # Optional to generate, but a workload of the tree reads this Secret: unsealed, the
+                # GitOps render fails validation (secret-refs) on the first run.
+                read_by_the_platform.setdefault(entry.id, []).append(str(spec.vault_var))
+    if read_by_the_platform:
+        names = sorted(v for values in read_by_the_platform.values() for v in values)
+        entries = ", ".join(f"{i} ({', '.join(v)})" for i, v in sorted(read_by_the_platform.items()))
+        findings.append(
+            CHECK.fail(
+                f"the platform reads these Secrets but their values are not in the vault: {entries}",
+                f"ansible-vault edit {ctx.rel(ctx.vault.path)}  # add {', '.join(names)}; then "
+                f"{ctx.secrets_cmd('seal')} (or turn off the component that reads them: gitops_components)",
+            )
+        )
     if generated:
         ids = ", ".join(f"{i} ({', '.join(keys)})" for i, keys in sorted(generated.items()))
         findings.append(CHECK.fail(f"not generated yet: {ids}", ctx.secrets_cmd("generate")))
