@@ -85,6 +85,7 @@ spec:
 }
 
 
+SHAI_CACHE = os.environ.get("SHAI_CACHE")  # as the session started, before any fixture
 WAVE = "argocd.argoproj.io/sync-wave"
 REPO_URL = "https://charts.example"
 
@@ -243,7 +244,11 @@ def test_inventory_tree_with_the_upstream_charts(
     shared = os.environ.get("SHAI_SHARED_CHARTS")
     if not shared or not Path(shared, "index.json").is_file():
         pytest.skip("SHAI_SHARED_CHARTS (the upstream chart sources) is not set")
-    monkeypatch.delenv("SHAI_CACHE")  # the shared render cache: warm runs are fast
+    # the shared render cache (not the fixture's cold one): warm runs are fast
+    if SHAI_CACHE:
+        monkeypatch.setenv("SHAI_CACHE", SHAI_CACHE)
+    else:
+        monkeypatch.delenv("SHAI_CACHE")
     tree = tmp_path / "tree"
     values = core.load_values(layout, core.inventory_vars(_inventory(inventory, tmp_path)))
     core.write(core.render(layout, values), tree)
