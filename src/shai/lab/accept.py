@@ -21,8 +21,6 @@ import json
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +70,23 @@ def _ssh_line(state: LabState, host: str, command: list[str]) -> str:
     )
 
 
-def _ollama_models(address: str) -> list[str] | str:
+def _ollama_models(state: LabState, host: str, address: str) -> list[str] | str:
+    """The models the GPU host's Ollama serves, asked on the host itself (its LAN firewall
+    answers the cluster, not this controller)."""
+    url = f"http://{address}:{OLLAMA_PORT}/api/tags"
     try:
-        with urllib.request.urlopen(f"http://{address}:{OLLAMA_PORT}/api/tags", timeout=10) as resp:
-            data = json.load(resp)
-    except (OSError, ValueError, urllib.error.URLError) as exc:
+        proc = subprocess.run(
+            ssh_command(state, host, ["curl", "-fsS", "--max-time", "10", url], batch=True),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+        data = json.loads(proc.stdout) if proc.returncode == 0 else None
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
         return f"not reachable ({exc})"
+    if not isinstance(data, dict):
+        return f"not reachable ({proc.stderr.strip()[:80] or proc.returncode})"
     return sorted(str(m.get("name", "?")) for m in data.get("models") or [])
 
 
@@ -94,7 +103,7 @@ def summary(state: LabState, report: dict[str, Any] | None) -> None:
     if k3s is not None:
         lines.append(f"k3s on {k3s.name}: {_ssh_line(state, k3s.name, ['k3s', '--version'])}")
     if gpu is not None:
-        models = _ollama_models(gpu.address)
+        models = _ollama_models(state, gpu.name, gpu.address)
         shown = ", ".join(models) if isinstance(models, list) else models
         lines.append(f"Ollama models on {gpu.name}: {shown or 'none'}")
     console.print("\n".join(lines))
