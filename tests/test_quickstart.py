@@ -87,6 +87,9 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
         "SHAI_CACHE": os.environ.get("SHAI_CACHE") or str(Path.home() / ".cache" / "shai"),
         "ANSIBLE_CONFIG": str(clone / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(clone / ".cache" / "collections"),
+        # The clone's own toolkit and collection for every shai process (as in a checkout, where
+        # the venv's shai is the checkout's): ahead of this venv's editable install.
+        "PYTHONPATH": f"{clone / 'src'}:{clone / '.cache' / 'collections'}",
         "ANSIBLE_FORCE_COLOR": "false",
         "GIT_AUTHOR_NAME": "quickstart",
         "GIT_AUTHOR_EMAIL": "quickstart@example.com",
