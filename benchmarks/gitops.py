@@ -31,7 +31,7 @@ def main() -> None:
     inv = core.inventory_vars(args.inventory)
     t_inv = time.perf_counter() - t0
     values = core.load_values(layout, inv)
-    kube = str(values.get("gitops_kubernetes_version", "1.31"))
+    kube = str(values.get("gitops_kubernetes_version") or core.kube_pin())
 
     # cold: no CRD schema cache, fresh process-level caches
     files = [Path(p) for p in sorted(layout.crds.glob("*.yaml"))]

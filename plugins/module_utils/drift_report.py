@@ -425,8 +425,9 @@ def render_markdown(report):
         lines += ["## ArgoCD applications", "", "| Application | Sync | Health |", "|---|---|---|"]
         for a in apps:
             note = " (unverified: %s)" % _md_escape(a["comparison_error"])[:200] if a.get("unverified") else ""
-            lines.append("| %s/%s | %s%s | %s |" % (a["namespace"], a["name"], a["sync_status"], note,
-                                                     a["health_status"]))
+            lines.append(
+                "| %s/%s | %s%s | %s |" % (a["namespace"], a["name"], a["sync_status"], note, a["health_status"])
+            )
         lines.append("")
     if report["unverified"]:
         lines += ["## Not verifiable in check mode", "", "| Host | Role | Task | Reason |", "|---|---|---|---|"]

@@ -48,7 +48,6 @@ from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_ru
 from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops import GitopsError, _Loader, yaml
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_helm_run import (  # noqa: F401 (re-exported)
-    HELM_VERSION,
     _file_digest,
     cache_root,
     chart_dir_of,

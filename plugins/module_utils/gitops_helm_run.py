@@ -188,7 +188,10 @@ def _run_helm(helm, args, values_text):
         # Offline and hermetic: no repository index, plugins or registry config of the user.
         for var, sub in (("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"), ("HELM_DATA_HOME", "data")):
             env[var] = os.path.join(tmp, sub)
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=HELM_TIMEOUT, env=env, check=False)
+        # Controller-side (the CLI and the gitops_render module both run here): no AnsibleModule.
+        res = subprocess.run(  # pylint: disable=ansible-bad-function
+            cmd, capture_output=True, text=True, timeout=HELM_TIMEOUT, env=env, check=False
+        )
     if res.returncode != 0:
         raise GitopsError((res.stderr or res.stdout).strip() or "helm exited %d" % res.returncode)
     return res.stdout

@@ -109,7 +109,7 @@ def test_homelab_inventory_renders_and_validates(tmp_path: Path, layout: core.La
     core.write(core.render(layout, values), tmp_path / "homelab")
     add_sealed_secrets(tmp_path / "homelab")  # the catalog's SealedSecrets, as a sealed tree has them
     _count, findings = core.validate(
-        tmp_path / "homelab", layout.crds, str(values["gitops_kubernetes_version"])
+        tmp_path / "homelab", layout.crds, str(values["gitops_kubernetes_version"] or core.kube_pin())
     )
     assert [str(f) for f in findings if f.severity == "error"] == []
 

@@ -118,8 +118,7 @@ class Endpoints(Rule):
                     if (raw, where.ident) in seen:
                         continue
                     seen.add((raw, where.ident))
-                    for finding in self._flow(ctx, obj, where, field, raw, svc_name, ns, port, unrendered):
-                        yield finding
+                    yield from self._flow(ctx, obj, where, field, raw, svc_name, ns, port, unrendered)
         for name in sorted(ctx.applications):
             app = ctx.applications[name]
             for text in sorted(helm_value_strings(app.doc)):
@@ -128,10 +127,8 @@ class Endpoints(Rule):
                     if svc is None and ns not in unrendered and (ns, svc_name) not in BUILTIN_SERVICES:
                         yield app.finding(self.id, "spec.source.helm.valuesObject",
                                           "%s names Service %s/%s, which is not in the tree" % (raw, ns, svc_name))
-        for finding in self._ingress(ctx, unrendered):
-            yield finding
-        for finding in self._repositories(ctx):
-            yield finding
+        yield from self._ingress(ctx, unrendered)
+        yield from self._repositories(ctx)
 
     def _repositories(self, ctx):
         """ArgoCD's repo-server reaches every git repository an Application names by address."""

@@ -50,7 +50,7 @@ def pss_policies(ctx):
                 continue
             action = validate.get("failureAction") or spec.get("validationFailureAction") or "Audit"
             names, pods = _namespaces(rule.get("match"))
-            excluded, _ = _namespaces(rule.get("exclude"))
+            excluded = _namespaces(rule.get("exclude"))[0]
             if pods:
                 out.append((policy, rule.get("name"), pss.get("level", "baseline"), str(action).capitalize(), names, excluded))
     return out

@@ -94,8 +94,7 @@ class Models(Rule):
                     continue
                 groups.add(entry.get("model_name"))
                 field = "data[%s].model_list[%d]" % (key, i)
-                for finding in self._route(ctx, cm, field, entry, checked):
-                    yield finding
+                yield from self._route(ctx, cm, field, entry, checked)
             fallbacks = (config.get("router_settings") or {}).get("fallbacks") or []
             for i, item in enumerate(fallbacks):
                 for group, targets in (item or {}).items() if isinstance(item, dict) else []:

@@ -105,7 +105,8 @@ class QuotaAtMax(Rule):
             total = usage.setdefault(obj.namespace, dict((r, 0) for r in RESOURCES))
             for r in RESOURCES:
                 total[r] += amounts[r] * count
-                parts.setdefault((obj.namespace, r), []).append((amounts[r] * count, "%s %s %dx%s (%s)" % (obj.kind, obj.name, count, show(r, amounts[r]), why)))
+                label = "%s %s %dx%s (%s)" % (obj.kind, obj.name, count, show(r, amounts[r]), why)
+                parts.setdefault((obj.namespace, r), []).append((amounts[r] * count, label))
         for quota in ctx.by_kind("ResourceQuota"):
             hard = (quota.doc.get("spec") or {}).get("hard") or {}
             total = usage.get(quota.namespace)

@@ -30,8 +30,7 @@ class SchemaRule(Rule):
                 extra.update(crd_schemas(obj.doc))
         crds = crds.with_extra(extra)
         for obj in ctx.objects:
-            for finding in self._object(obj, core, crds):
-                yield finding
+            yield from self._object(obj, core, crds)
 
     def _object(self, obj, core, crds):
         doc = obj.doc

@@ -108,12 +108,10 @@ def providers(ctx):
 def _walk(node, path=()):
     if isinstance(node, dict):
         for key, value in node.items():
-            for item in _walk(value, path + (str(key),)):
-                yield item
+            yield from _walk(value, path + (str(key),))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            for item in _walk(value, path + ("[%d]" % i,)):
-                yield item
+            yield from _walk(value, path + ("[%d]" % i,))
     else:
         yield path, node
 
@@ -151,22 +149,19 @@ class SecretRefs(Rule):
             refs += [("%s.%s" % (base, suffix), name, keys) for suffix, name, keys in volume_refs(pod)]
             for field, name, keys in refs:
                 read.add((obj.namespace, name))
-                for finding in self._resolve(obj, field, obj.namespace, name, keys, known, sealed):
-                    yield finding
+                yield from self._resolve(obj, field, obj.namespace, name, keys, known, sealed)
         for mw in ctx.by_kind("Middleware"):
             name = ((mw.doc.get("spec") or {}).get("basicAuth") or {}).get("secret")
             if name:
                 read.add((mw.namespace, name))
-                for finding in self._resolve(mw, "spec.basicAuth.secret", mw.namespace, name, ["users"], known, sealed):
-                    yield finding
+                yield from self._resolve(mw, "spec.basicAuth.secret", mw.namespace, name, ["users"], known, sealed)
         for app_name in sorted(ctx.applications):
             app = ctx.applications[app_name]
             dest = ((app.doc.get("spec") or {}).get("destination") or {}).get("namespace")
             for path, name in value_refs(app):
                 read.add((dest, name))
                 field = "spec.source.helm.valuesObject." + path
-                for finding in self._resolve(app, field, dest, name, [], known, sealed):
-                    yield finding
+                yield from self._resolve(app, field, dest, name, [], known, sealed)
         for obj in ctx.by_kind("SealedSecret"):
             if (obj.namespace, obj.name) in read:
                 continue
@@ -199,7 +194,6 @@ class SecretRefs(Rule):
             if key and have is not None and key not in have:
                 yield obj.finding(self.id, field,
                                   "Secret %s/%s has no key %r (keys: %s)" % (ns, name, key, ", ".join(sorted(have))))
-
 
     @staticmethod
     def _runtime(obj, name):

@@ -14,7 +14,13 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._base import BUILTIN_GROUPS, PROVIDES_ANNOTATION, WAVE_ANNOTATION, Rule, group_version
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._base import (
+    BUILTIN_GROUPS,
+    PROVIDES_ANNOTATION,
+    WAVE_ANNOTATION,
+    Rule,
+    group_version,
+)
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules._load import app_wave
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """gitlab-mirror-sync: mirror every repository of GitHub users/orgs into GitLab groups.
 
 Stdlib only: it runs from a ConfigMap on a stock Python image that has git (the CronJob
@@ -125,7 +124,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: invalid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a JSON object")
-    known = {f for f in Config.__dataclass_fields__}
+    known = set(Config.__dataclass_fields__)
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -192,7 +191,7 @@ def list_repos(cfg: Config, http: Http, source: Source, token: str | None) -> li
 
 def group_id(cfg: Config, http: Http, group: str, token: str) -> int:
     url = f"{cfg.gitlab_url}/api/v4/groups/{urllib.parse.quote(group, safe='')}"
-    status, _, payload = http.request("GET", url, token, "PRIVATE-TOKEN")
+    status, _headers, payload = http.request("GET", url, token, "PRIVATE-TOKEN")
     if status == 401:
         raise MirrorError(f"GitLab refused the token reading group {group} (401)")
     if status == 404:
@@ -210,7 +209,7 @@ def ensure_project(
     name = str(repo["name"])
     full = f"{group}/{name}"
     url = f"{cfg.gitlab_url}/api/v4/projects/{urllib.parse.quote(full, safe='')}"
-    status, _, payload = http.request("GET", url, token, "PRIVATE-TOKEN")
+    status, _headers, payload = http.request("GET", url, token, "PRIVATE-TOKEN")
     created = False
     if status == 404:
         body = {
@@ -220,7 +219,7 @@ def ensure_project(
             "visibility": cfg.visibility,
             "description": f"Mirror of {repo.get('html_url') or repo.get('full_name') or name}",
         }
-        status, _, payload = http.request(
+        status, _headers, payload = http.request(
             "POST", f"{cfg.gitlab_url}/api/v4/projects", token, "PRIVATE-TOKEN", body
         )
         if status not in (200, 201):
