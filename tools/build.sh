@@ -106,21 +106,38 @@ install_bins() { # staging_dir binaries...
   done
 }
 
-# The k3s TEST DOUBLE's helm-controller double embeds the CRDs the real charts install. They are
-# the repository's gitops/crds files (one copy in git), staged next to the double at build time
-# because go:embed cannot reach outside the Go module; the staged files are git-ignored.
-stage_double_crds() {
-  local charts=$TOOLS_DIR/kube/cmd/k3s/charts crds=$TOOLS_DIR/../gitops/crds
-  mkdir -p "$charts/argo-cd" "$charts/sealed-secrets"
-  install -m 0644 "$crds/argoproj.io_applications.yaml" "$crds/argoproj.io_appprojects.yaml" "$charts/argo-cd/"
-  install -m 0644 "$crds/bitnami.com_sealedsecrets.yaml" "$charts/sealed-secrets/"
+# The k3s TEST DOUBLE's helm-controller and ArgoCD doubles install/render the bootstrap charts
+# (sealed-secrets, argo-cd) with the Helm v4 SDK from their unmodified upstream sources, embedded in
+# the binary. go:embed cannot reach outside the Go module, so the sources are staged next to the
+# double (charts/<chart>/<version>/<chart>/, git-ignored) from the shared chart test data:
+# $SHAI_SHARED_CHARTS, else ../shared/charts beside the clone, else /work/shared/charts.
+DOUBLE_CHARTS=(sealed-secrets argo-cd)
+stage_double_charts() {
+  local dest=$TOOLS_DIR/kube/cmd/k3s/charts src="" d c
+  for d in "${SHAI_SHARED_CHARTS:-}" "$TOOLS_DIR/../../shared/charts" /work/shared/charts; do
+    if [ -n "$d" ] && [ -d "$d" ]; then src=$d; break; fi
+  done
+  find "$dest" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+  if [ -z "$src" ]; then
+    log "WARNING: no chart sources (set SHAI_SHARED_CHARTS): the k3s double will report the bootstrap charts as not available"
+    return
+  fi
+  for c in "${DOUBLE_CHARTS[@]}"; do
+    ls -d "$src/$c"/*/"$c" >/dev/null 2>&1 || die "no source of chart $c under $src"
+    mkdir -p "$dest/$c" && cp -R "$src/$c/." "$dest/$c/"
+  done
+}
+
+# Hash of the staged chart sources (input_hash only sees *.go/*.yaml; charts also hold *.tpl).
+double_charts_hash() {
+  (cd "$TOOLS_DIR/kube/cmd/k3s/charts" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
 }
 
 build_kube() {
   local dir=$TOOLS_DIR/kube flags="-trimpath -ldflags=-s -w CGO_ENABLED=0"
-  stage_double_crds
+  stage_double_charts
   local bins=(kube-apiserver etcd kube-controller-manager k3s)
-  local hash; hash=$(input_hash "$dir" "$flags" "$K3S_DOUBLE_VERSION" "$KUBE_LDFLAGS")
+  local hash; hash=$(input_hash "$dir" "$flags" "$K3S_DOUBLE_VERSION" "$KUBE_LDFLAGS" "$(double_charts_hash)")
   if up_to_date kube "$hash" "${bins[@]}"; then log "kube: cached ($(sed -n 2p "$STAMPS/kube"))"; return; fi
   local stage; stage=$(mktemp -d "$LOGS/kube.XXXXXX")
   # The commands share almost every package, so the compile cache is paid once; identical flags

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
+import gzip
 import json
 import os
 import re
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -356,6 +359,8 @@ def test_kubeconfig_client_cert_is_cluster_admin(k3s_server: K3sServer) -> None:
 
 # ---- opt-in TEST DOUBLE controllers: helm-controller and ArgoCD application-controller ----------
 
+KUBELET_NOTE = "kubelet: rollout status set by the k3s test double; no pod ran"
+
 DOUBLE_CHARTS = """apiVersion: v1
 kind: Namespace
 metadata: {name: argocd}
@@ -381,6 +386,51 @@ spec:
   targetNamespace: argocd
   valuesContent: |
     fullnameOverride: argocd
+    dex: {enabled: false}
+"""
+
+# The root Application's directory: a chart the double has no source of, the bootstrap chart it
+# embeds, and a plain object.
+ROOT_APPS = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: child, namespace: argocd}
+spec:
+  project: default
+  destination: {server: https://kubernetes.default.svc, namespace: argocd}
+  source: {repoURL: https://charts.invalid, chart: child, targetRevision: 1.0.0}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: sealed-secrets, namespace: argocd}
+spec:
+  project: default
+  destination: {server: https://kubernetes.default.svc, namespace: kube-system}
+  source:
+    repoURL: https://bitnami-labs.github.io/sealed-secrets
+    chart: sealed-secrets
+    targetRevision: 2.16.1
+    helm:
+      releaseName: sealed-secrets
+      valuesObject: {fullnameOverride: sealed-secrets-controller}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: applied-by-the-double, namespace: argocd}
+"""
+
+# A workload no kubelet stand-in marks, and an object of a kind the cluster does not serve.
+WORKLOAD = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: plain, namespace: argocd}
+spec:
+  selector: {matchLabels: {app: plain}}
+  template:
+    metadata: {labels: {app: plain}}
+    spec: {containers: [{name: c, image: registry.invalid/plain:1}]}
+"""
+BROKEN = """apiVersion: example.invalid/v1
+kind: Widget
+metadata: {name: w, namespace: argocd}
 """
 
 
@@ -396,6 +446,49 @@ def _rolled_out(server: K3sServer, ns: str, workload: str) -> bool:
     return res.returncode == 0
 
 
+def _install_charts(server: K3sServer) -> None:
+    """Drop the two bootstrap HelmCharts into the manifests directory (once per server)."""
+    charts = server.data_dir / "server" / "manifests" / "charts.yaml"
+    if not charts.exists():
+        charts.write_text(DOUBLE_CHARTS)
+
+
+def _get(server: K3sServer, *args: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(server.kubectl(*args, "-o", "json").stdout)
+    return doc
+
+
+def _helm_release(server: K3sServer, ns: str, secret: str) -> dict[str, Any]:
+    """Helm's release record: base64(gzip(JSON)) in the Secret's `release` key."""
+    data = _get(server, "-n", ns, "get", "secret", secret)["data"]["release"]
+    rel: dict[str, Any] = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(data))))
+    return rel
+
+
+def _git_repo(path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "apps"], check=True)
+    return path
+
+
+def _app(name: str, repo: Path, path: str) -> str:
+    return f"""apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {{name: {name}, namespace: argocd}}
+spec:
+  project: default
+  destination: {{server: https://kubernetes.default.svc, namespace: argocd}}
+  source: {{repoURL: "file://{repo}", path: {path}, targetRevision: main}}
+  syncPolicy: {{automated: {{prune: false}}}}
+---
+"""
+
+
 def test_helm_controller_double_is_off_by_default(k3s_server: K3sServer) -> None:
     # The HelmChart from the manifests fixture is stored, never "installed": no finalizer.
     _wait(
@@ -407,31 +500,63 @@ def test_helm_controller_double_is_off_by_default(k3s_server: K3sServer) -> None
         k3s_server.log,
     )
     time.sleep(5)
-    chart = json.loads(
-        k3s_server.kubectl("-n", "kube-system", "get", "helmchart", "demo", "-o", "json").stdout
-    )
+    chart = _get(k3s_server, "-n", "kube-system", "get", "helmchart", "demo")
     assert not chart["metadata"].get("finalizers")
     assert "TEST DOUBLE running" not in k3s_server.log.read_text(errors="replace")
 
 
-def test_helm_and_argocd_doubles_install_sync_and_hand_over(k3s_doubles: K3sServer, tmp_path: Path) -> None:
+def test_helm_controller_double_installs_the_real_charts(k3s_doubles: K3sServer) -> None:
     srv = k3s_doubles
-    (srv.data_dir / "server" / "manifests" / "charts.yaml").write_text(DOUBLE_CHARTS)
-    # "install": CRDs, workloads rolled out, release records.
-    for ns, workload in [
+    _install_charts(srv)
+    workloads = [
         ("kube-system", "deployment/sealed-secrets-controller"),
         ("argocd", "deployment/argocd-server"),
         ("argocd", "deployment/argocd-repo-server"),
+        ("argocd", "deployment/argocd-redis"),
+        ("argocd", "deployment/argocd-applicationset-controller"),
         ("argocd", "statefulset/argocd-application-controller"),
-    ]:
-        _wait(lambda ns=ns, w=workload: _rolled_out(srv, ns, w), 90, f"{workload} rolled out", srv.log)
+    ]
+    for ns, workload in workloads:
+        _wait(functools.partial(_rolled_out, srv, ns, workload), 120, f"{workload} rolled out", srv.log)
+    # The chart's own objects: CRDs (crds/ and templated), Services, RBAC, ConfigMaps.
     srv.kubectl(
         "get", "crd", "sealedsecrets.bitnami.com", "applications.argoproj.io", "appprojects.argoproj.io"
     )
-    rel = srv.kubectl("-n", "argocd", "get", "secret", "-l", "owner=helm,name=argocd", "-o", "name").stdout
-    assert rel.split() == ["secret/sh.helm.release.v1.argocd.v1"]
-    dep = json.loads(srv.kubectl("-n", "argocd", "get", "deployment", "argocd-server", "-o", "json").stdout)
+    srv.kubectl(
+        "-n", "argocd", "get", "service/argocd-server", "configmap/argocd-cm", "serviceaccount/argocd-server"
+    )
+    srv.kubectl("get", "clusterrole/argocd-application-controller", "clusterrole/secrets-unsealer")
+    # Every installed workload says that the double, not a kubelet, set its rollout status.
+    for ns, workload in workloads:
+        obj = _get(srv, "-n", ns, "get", workload)
+        assert obj["metadata"]["annotations"]["shai.vectorweight.com/test-double"] == KUBELET_NOTE, workload
+        assert obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm", workload
+    dep = _get(srv, "-n", "argocd", "get", "deployment", "argocd-server")
     assert dep["metadata"]["labels"]["helm.sh/chart"] == "argo-cd-8.1.3"
+    assert dep["spec"]["template"]["spec"]["containers"][0]["image"].startswith("quay.io/argoproj/argocd:")
+    # Helm's own release record (the SDK wrote it).
+    rel_names = srv.kubectl(
+        "-n", "argocd", "get", "secret", "-l", "owner=helm,name=argocd", "-o", "name"
+    ).stdout
+    assert rel_names.split() == ["secret/sh.helm.release.v1.argocd.v1"]
+    rel = _helm_release(srv, "argocd", "sh.helm.release.v1.argocd.v1")
+    assert rel["info"]["status"] == "deployed"
+    assert rel["chart"]["metadata"]["version"] == "8.1.3"
+    assert "test double" in rel["info"]["description"]
+    assert rel["config"] == {"fullnameOverride": "argocd", "dex": {"enabled": False}}
+    # A chart whose source is not embedded is not installed, and the HelmChart says why.
+    _wait(
+        lambda: (
+            "ChartSourceNotAvailable"
+            in srv.kubectl("-n", "kube-system", "get", "helmchart", "demo", "-o", "json").stdout
+        ),
+        60,
+        "HelmChart demo reported as not available",
+        srv.log,
+    )
+    cond = _get(srv, "-n", "kube-system", "get", "helmchart", "demo")["status"]["conditions"][0]
+    assert cond["type"] == "Failed" and cond["status"] == "True"
+    assert "demo 1.0.0 not available" in cond["message"]
     # A rollout restart (new generation) is rolled out again.
     srv.kubectl("-n", "kube-system", "rollout", "restart", "deployment/sealed-secrets-controller")
     _wait(
@@ -441,60 +566,68 @@ def test_helm_and_argocd_doubles_install_sync_and_hand_over(k3s_doubles: K3sServ
         srv.log,
     )
 
-    # ArgoCD double: an app-of-apps root synced from a git repository (file URL, no network).
-    repo = tmp_path / "platform"
-    (repo / "apps").mkdir(parents=True)
-    (repo / "apps" / "child.yaml").write_text(
-        """apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata: {name: child, namespace: argocd}
-spec:
-  project: default
-  destination: {server: https://kubernetes.default.svc, namespace: argocd}
-  source: {repoURL: https://charts.invalid, chart: child, targetRevision: 1.0.0}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: not-applied-by-the-double, namespace: argocd}
-"""
-    )
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "apps"], check=True)
-    root_app = tmp_path / "root.yaml"
-    root_app.write_text(
-        f"""apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata: {{name: root, namespace: argocd}}
-spec:
-  project: default
-  destination: {{server: https://kubernetes.default.svc, namespace: argocd}}
-  source: {{repoURL: "file://{repo}", path: apps, targetRevision: main}}
-  syncPolicy: {{automated: {{prune: false}}}}
-"""
-    )
-    srv.kubectl("apply", "-f", str(root_app))
 
-    def synced(name: str) -> bool:
-        res = srv.kubectl(
-            "-n",
-            "argocd",
-            "get",
-            "application",
-            name,
-            "-o",
-            "jsonpath={.status.sync.status}/{.status.health.status}",
-            check=False,
-        )
-        return res.stdout == "Synced/Healthy"
-
-    _wait(lambda: synced("root") and synced("child"), 90, "root and child Synced/Healthy", srv.log)
-    assert (
-        srv.kubectl("-n", "argocd", "get", "configmap", "not-applied-by-the-double", check=False).returncode
-        != 0
+def test_argocd_double_reports_what_it_rendered_and_applied(k3s_doubles: K3sServer, tmp_path: Path) -> None:
+    srv = k3s_doubles
+    _install_charts(srv)
+    _wait(
+        lambda: _rolled_out(srv, "argocd", "statefulset/argocd-application-controller"),
+        120,
+        "ArgoCD",
+        srv.log,
     )
+    repo = _git_repo(
+        tmp_path / "platform",
+        {"apps/apps.yaml": ROOT_APPS, "workload/plain.yaml": WORKLOAD, "broken/widget.yaml": BROKEN},
+    )
+    apps = tmp_path / "apps.yaml"
+    apps.write_text(
+        _app("root", repo, "apps") + _app("workload", repo, "workload") + _app("broken", repo, "broken")
+    )
+    srv.kubectl("apply", "-f", str(apps))
 
+    def status(name: str) -> dict[str, Any]:
+        res = srv.kubectl("-n", "argocd", "get", "application", name, "-o", "json", check=False)
+        st: dict[str, Any] = json.loads(res.stdout).get("status", {}) if res.returncode == 0 else {}
+        return st
+
+    def state(name: str) -> str:
+        st = status(name)
+        return f"{st.get('sync', {}).get('status')}/{st.get('health', {}).get('status')}"
+
+    want = {
+        "root": "Synced/Healthy",
+        "sealed-secrets": "Synced/Healthy",
+        "child": "Unknown/Unknown",
+        "workload": "Synced/Progressing",
+        "broken": "OutOfSync/Missing",
+    }
+    _wait(lambda: all(state(n) == w for n, w in want.items()), 120, f"Application states {want}", srv.log)
+    conds = {n: {c["type"]: c["message"] for c in status(n).get("conditions", [])} for n in want}
+    # Not rendered is not drift: its own condition, and never Healthy.
+    assert conds["child"] == {
+        "TestDoubleNotRendered": "test double: chart source not available, not rendered "
+        "(chart child 1.0.0 from https://charts.invalid)"
+    }
+    # Health of workloads is unverified wherever the double claims a health.
+    for name in ("root", "sealed-secrets", "workload", "broken"):
+        assert "workload health unverified" in conds[name]["TestDoubleHealthUnverified"], name
+    assert "Widget" in conds["broken"]["SyncError"]
+    assert "no kubelet" in status("workload")["health"]["message"]
+    # Everything rendered was applied, not only Applications.
+    srv.kubectl("-n", "argocd", "get", "configmap", "applied-by-the-double")
+    assert len(status("root")["sync"]["revision"]) == 40
+    assert status("sealed-secrets")["sync"]["revision"] == "2.16.1"
+
+
+def test_hand_over_keeps_an_unmanaged_release_and_uninstalls_a_managed_one(k3s_doubles: K3sServer) -> None:
+    srv = k3s_doubles
+    _install_charts(srv)
+    for ns, workload in [
+        ("kube-system", "deployment/sealed-secrets-controller"),
+        ("argocd", "deployment/argocd-server"),
+    ]:
+        _wait(functools.partial(_rolled_out, srv, ns, workload), 120, f"{workload} rolled out", srv.log)
     # Hand-over (as roles/argocd_bootstrap does): unmanaged + delete keeps the release.
     (srv.data_dir / "server" / "manifests" / "charts.yaml").unlink()
     srv.kubectl(
@@ -529,9 +662,14 @@ spec:
     )
     time.sleep(3)
     assert _rolled_out(srv, "kube-system", "deployment/sealed-secrets-controller")
+    assert srv.kubectl(
+        "-n", "kube-system", "get", "secret", "-l", "owner=helm,name=sealed-secrets", "-o", "name"
+    ).stdout
 
-    # Deleting a managed HelmChart "uninstalls": workloads and release records go, CRDs stay.
-    srv.kubectl("-n", "kube-system", "delete", "helmchart", "argocd", "--timeout=60s")
+    # Deleting a managed HelmChart is `helm uninstall`: the chart's objects and release records go,
+    # the CRDs stay (the chart keeps them).
+    srv.kubectl("-n", "kube-system", "delete", "helmchart", "argocd", "--timeout=90s")
     assert srv.kubectl("-n", "argocd", "get", "deployment", "argocd-server", check=False).returncode != 0
+    assert srv.kubectl("-n", "argocd", "get", "configmap", "argocd-cm", check=False).returncode != 0
     assert srv.kubectl("-n", "argocd", "get", "secret", "-l", "owner=helm", "-o", "name").stdout.strip() == ""
     srv.kubectl("get", "crd", "applications.argoproj.io")

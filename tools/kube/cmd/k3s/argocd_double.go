@@ -1,26 +1,31 @@
 package main
 
 // TEST DOUBLE behaviour, opt-in (SHAI_K3S_DOUBLE_CONTROLLERS=argocd): a stand-in for ArgoCD's
-// application-controller. It is NOT ArgoCD and renders no chart. Once ArgoCD is "installed"
-// (a StatefulSet <fullname>-application-controller created by the helm-controller double
-// exists in a namespace), for every Application in that namespace it:
+// application-controller. It is NOT ArgoCD. Once ArgoCD is installed (a StatefulSet labelled
+// app.kubernetes.io/part-of=argocd, component=application-controller exists in a namespace), for
+// every Application in that namespace it renders the source and server-side applies what it
+// rendered (argocd_sources.go), then writes a status that claims no more than it knows:
 //
-//   - syncs app-of-apps sources only: an Application whose source is a plain directory of a git
-//     repository (no chart) has the Application and AppProject documents under its path applied
-//     (shallow `git clone` of repoURL at targetRevision; never pruned). Any other kind in the
-//     directory is left alone: the double deploys no workloads;
-//   - reports status.sync.status=Synced (with the commit as revision) and
-//     status.health.status=Healthy, or sync Unknown + a ComparisonError condition when the
-//     repository cannot be read.
+//   - status.sync.status=Synced (revision: the commit or chart version) only when everything it
+//     rendered applied; OutOfSync + a SyncError condition naming what did not apply;
+//   - a Helm source whose chart source is not embedded in the double (every chart but the
+//     bootstrap ones) is NOT rendered: sync Unknown, health Unknown and the condition
+//     TestDoubleNotRendered "test double: chart source not available, not rendered ...";
+//     a repository or chart that cannot be read or rendered: sync Unknown, health Unknown, a
+//     ComparisonError condition;
+//   - health as ArgoCD's built-in checks read it from the applied objects' status (Deployment,
+//     StatefulSet, DaemonSet rolled out; PVC bound): Healthy, else Progressing (Missing when
+//     something did not apply). No pod runs in the double, so every synced Application also
+//     gets the condition TestDoubleHealthUnverified saying that workload health is unverified
+//     (the only workloads that ever look rolled out are those the kubelet stand-in marked,
+//     kubelet_double.go). Application resources have no health of their own (ArgoCD's default;
+//     the tree's Lua health customization for Applications is not evaluated by the double).
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"log"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,16 +40,25 @@ import (
 
 const argocdDoubleManager = "argocd-controller-test-double"
 
+// Condition types the double writes (besides ArgoCD's own ComparisonError and SyncError).
+const (
+	condNotRendered      = "TestDoubleNotRendered"
+	condHealthUnverified = "TestDoubleHealthUnverified"
+	healthUnverifiedMsg  = "test double: health is read from the applied objects' status; no pod runs in the k3s test " +
+		"double (workloads look rolled out only where its kubelet stand-in says so on the object), workload health unverified"
+)
+
 var applicationGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
 
-// How often a directory source is fetched again (ArgoCD's default reconciliation is 3 minutes).
+// How often a source is rendered and applied again (ArgoCD's default reconciliation is 3 minutes).
 const argocdRefresh = 30 * time.Second
 
 type argocdDouble struct {
+	cfg     *rest.Config
 	cs      kubernetes.Interface
 	apply   *applier
-	fetched map[string]time.Time // Application uid -> last directory sync
-	result  map[string][2]string // Application uid -> (revision, error) of the last sync
+	fetched map[string]time.Time   // Application uid/generation -> last sync
+	result  map[string]*syncResult // Application uid -> last sync
 }
 
 func runArgoCDDouble(ctx context.Context, cfg *rest.Config) {
@@ -53,8 +67,9 @@ func runArgoCDDouble(ctx context.Context, cfg *rest.Config) {
 		log.Printf("argocd test double: %v", err)
 		return
 	}
-	d := &argocdDouble{cs: cs, apply: a, fetched: map[string]time.Time{}, result: map[string][2]string{}}
-	log.Printf("argocd application-controller TEST DOUBLE running (marks Applications Synced/Healthy)")
+	d := &argocdDouble{cfg: cfg, cs: cs, apply: a, fetched: map[string]time.Time{}, result: map[string]*syncResult{}}
+	log.Printf("argocd application-controller TEST DOUBLE running (renders directory sources and embedded charts; " +
+		"Synced only when all applied; workload health unverified)")
 	for {
 		d.reconcile(ctx)
 		select {
@@ -65,10 +80,10 @@ func runArgoCDDouble(ctx context.Context, cfg *rest.Config) {
 	}
 }
 
-// argocdNamespaces: where the helm-controller double installed an application-controller.
+// argocdNamespaces: where an ArgoCD application-controller StatefulSet exists.
 func (d *argocdDouble) argocdNamespaces(ctx context.Context) []string {
 	stss, err := d.cs.AppsV1().StatefulSets("").List(ctx, metav1.ListOptions{
-		LabelSelector: doubleLabel + "=helm-controller,app.kubernetes.io/component=application-controller",
+		LabelSelector: "app.kubernetes.io/part-of=argocd,app.kubernetes.io/component=application-controller",
 	})
 	if err != nil {
 		return nil
@@ -101,35 +116,17 @@ func (d *argocdDouble) reconcileApp(ctx context.Context, app *unstructured.Unstr
 	if app.GetDeletionTimestamp() != nil {
 		return
 	}
-	repo, _, _ := unstructured.NestedString(app.Object, "spec", "source", "repoURL")
-	dir, _, _ := unstructured.NestedString(app.Object, "spec", "source", "path")
-	chart, _, _ := unstructured.NestedString(app.Object, "spec", "source", "chart")
-	rev, _, _ := unstructured.NestedString(app.Object, "spec", "source", "targetRevision")
-	revision, syncErr := rev, ""
-	if chart == "" && repo != "" && dir != "" {
-		uid := string(app.GetUID())
-		if time.Since(d.fetched[uid]) >= argocdRefresh {
-			commit, err := d.syncDirectory(ctx, app, repo, rev, dir)
-			res := [2]string{commit, ""}
-			if err != nil {
-				res = [2]string{"", err.Error()}
-				log.Printf("argocd test double: Application %s: %v", app.GetName(), err)
-			}
-			d.result[uid], d.fetched[uid] = res, time.Now()
+	key := fmt.Sprintf("%s/%d", app.GetUID(), app.GetGeneration())
+	res := d.result[string(app.GetUID())]
+	if res == nil || res.key != key || time.Since(d.fetched[key]) >= argocdRefresh {
+		res = d.syncApp(ctx, app)
+		res.key = key
+		d.result[string(app.GetUID())], d.fetched[key] = res, time.Now()
+		if res.err != "" {
+			log.Printf("argocd test double: Application %s: %s", app.GetName(), res.err)
 		}
-		revision, syncErr = d.result[uid][0], d.result[uid][1]
 	}
-	status := map[string]any{
-		"sync":   map[string]any{"status": "Synced", "revision": revision},
-		"health": map[string]any{"status": "Healthy"},
-	}
-	if syncErr != "" {
-		status["sync"] = map[string]any{"status": "Unknown"}
-		status["health"] = map[string]any{"status": "Missing"}
-		status["conditions"] = []any{map[string]any{"type": "ComparisonError", "message": syncErr}}
-	} else {
-		status["conditions"] = nil
-	}
+	status := d.status(ctx, res)
 	cur, _, _ := unstructured.NestedMap(app.Object, "status")
 	if statusMatches(cur, status) {
 		return
@@ -142,86 +139,113 @@ func (d *argocdDouble) reconcileApp(ctx context.Context, app *unstructured.Unstr
 	}
 }
 
-func statusMatches(cur, want map[string]any) bool {
-	for _, k := range []string{"sync", "health"} {
-		c, _ := cur[k].(map[string]any)
-		w, _ := want[k].(map[string]any)
-		for wk, wv := range w {
-			if fmt.Sprint(c[wk]) != fmt.Sprint(wv) {
-				return false
-			}
+// status: the Application status for the last sync result, health read now.
+func (d *argocdDouble) status(ctx context.Context, res *syncResult) map[string]any {
+	cond := func(t, msg string) map[string]any { return map[string]any{"type": t, "message": msg} }
+	switch {
+	case res.notRendered != "":
+		return map[string]any{
+			"sync":       map[string]any{"status": "Unknown", "revision": nil},
+			"health":     map[string]any{"status": "Unknown", "message": res.notRendered},
+			"conditions": []any{cond(condNotRendered, res.notRendered)},
+		}
+	case res.compareErr:
+		return map[string]any{
+			"sync":       map[string]any{"status": "Unknown", "revision": nil},
+			"health":     map[string]any{"status": "Unknown", "message": "test double: source not rendered"},
+			"conditions": []any{cond("ComparisonError", res.err)},
+		}
+	case res.err != "":
+		return map[string]any{
+			"sync":       map[string]any{"status": "OutOfSync", "revision": res.revision},
+			"health":     map[string]any{"status": "Missing", "message": "test double: not everything rendered applied"},
+			"conditions": []any{cond("SyncError", res.err), cond(condHealthUnverified, healthUnverifiedMsg)},
 		}
 	}
-	_, hasCond := cur["conditions"]
-	return hasCond == (want["conditions"] != nil)
+	health, msg := d.health(ctx, res.applied)
+	unverified := healthUnverifiedMsg
+	if res.hooks > 0 {
+		unverified += fmt.Sprintf("; %d chart hook(s) not run (no kubelet)", res.hooks)
+	}
+	h := map[string]any{"status": health, "message": nil}
+	if msg != "" {
+		h["message"] = msg
+	}
+	return map[string]any{
+		"sync":       map[string]any{"status": "Synced", "revision": res.revision},
+		"health":     h,
+		"conditions": []any{cond(condHealthUnverified, unverified)},
+	}
 }
 
-// syncDirectory applies the Application/AppProject documents of <repo>@<rev>/<dir> and returns
-// the commit it read.
-func (d *argocdDouble) syncDirectory(ctx context.Context, app *unstructured.Unstructured, repo, rev, dir string) (string, error) {
-	tmp, err := os.MkdirTemp("", "argocd-double-")
-	if err != nil {
-		return "", err
+// statusMatches: the fields the double writes are already as wanted (a nil in want: absent).
+func statusMatches(cur, want any) bool {
+	w, ok := want.(map[string]any)
+	if !ok {
+		return sameJSON(cur, want)
 	}
-	defer func() { _ = os.RemoveAll(tmp) }()
-	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	args := []string{"clone", "--quiet", "--depth", "1"}
-	if rev != "" && rev != "HEAD" {
-		args = append(args, "--branch", rev)
-	}
-	args = append(args, "--", repo, tmp)
-	cmd := exec.CommandContext(cctx, "git", args...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("git clone %s@%s: %v: %s", repo, rev, err, strings.TrimSpace(string(out)))
-	}
-	out, err := exec.CommandContext(cctx, "git", "-C", tmp, "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "", fmt.Errorf("git rev-parse: %v", err)
-	}
-	commit := strings.TrimSpace(string(out))
-	root := filepath.Join(tmp, filepath.Clean("/"+dir))
-	recurse, _, _ := unstructured.NestedBool(app.Object, "spec", "source", "directory", "recurse")
-	var files []string
-	if recurse {
-		files = manifestFiles(root)
-	} else {
-		for _, f := range manifestFiles(root) {
-			if filepath.Dir(f) == root {
-				files = append(files, f)
+	c, _ := cur.(map[string]any)
+	for k, wv := range w {
+		if wv == nil {
+			if c[k] != nil {
+				return false
 			}
+		} else if !statusMatches(c[k], wv) {
+			return false
 		}
 	}
-	if len(files) == 0 {
-		return "", fmt.Errorf("%s@%s: path %s holds no manifests", repo, rev, dir)
-	}
-	appNS, _, _ := unstructured.NestedString(app.Object, "spec", "destination", "namespace")
-	var errs []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	return true
+}
+
+// health is ArgoCD's built-in health of the applied workloads, read from their status.
+func (d *argocdDouble) health(ctx context.Context, objs []objRef) (string, string) {
+	var waiting []string
+	for _, o := range objs {
+		ok, err := d.rolledOut(ctx, o)
 		if err != nil {
-			return "", err
+			return "Missing", fmt.Sprintf("%s %s/%s: %v", o.kind, o.namespace, o.name, err)
 		}
-		docs, err := decodeDocs(data)
+		if !ok {
+			waiting = append(waiting, o.kind+" "+o.namespace+"/"+o.name)
+		}
+	}
+	if len(waiting) > 0 {
+		return "Progressing", "waiting for rollout (no kubelet in the k3s test double): " + strings.Join(waiting, ", ")
+	}
+	return "Healthy", ""
+}
+
+func (d *argocdDouble) rolledOut(ctx context.Context, o objRef) (bool, error) {
+	get := metav1.GetOptions{}
+	switch o.kind {
+	case "Deployment":
+		x, err := d.cs.AppsV1().Deployments(o.namespace).Get(ctx, o.name, get)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", strings.TrimPrefix(f, tmp+"/"), err))
-			continue
+			return false, err
 		}
-		for _, doc := range docs {
-			if doc.GetAPIVersion() != "argoproj.io/v1alpha1" || (doc.GetKind() != "Application" && doc.GetKind() != "AppProject") {
-				continue // the double deploys no workloads
-			}
-			if doc.GetNamespace() == "" {
-				doc.SetNamespace(appNS)
-			}
-			if err := d.apply.apply(ctx, doc); err != nil {
-				errs = append(errs, err.Error())
-			}
+		want := replicasOf(x.Spec.Replicas)
+		return x.Status.ObservedGeneration >= x.Generation && x.Status.UpdatedReplicas == want &&
+			x.Status.AvailableReplicas == want, nil
+	case "StatefulSet":
+		x, err := d.cs.AppsV1().StatefulSets(o.namespace).Get(ctx, o.name, get)
+		if err != nil {
+			return false, err
 		}
+		return x.Status.ObservedGeneration >= x.Generation && x.Status.ReadyReplicas == replicasOf(x.Spec.Replicas) &&
+			x.Status.CurrentRevision == x.Status.UpdateRevision, nil
+	case "DaemonSet":
+		x, err := d.cs.AppsV1().DaemonSets(o.namespace).Get(ctx, o.name, get)
+		if err != nil {
+			return false, err
+		}
+		return x.Status.ObservedGeneration >= x.Generation && x.Status.DesiredNumberScheduled > 0 &&
+			x.Status.NumberAvailable == x.Status.DesiredNumberScheduled, nil
+	case "PersistentVolumeClaim":
+		x, err := d.cs.CoreV1().PersistentVolumeClaims(o.namespace).Get(ctx, o.name, get)
+		if err != nil {
+			return false, err
+		}
+		return x.Status.Phase == "Bound", nil
 	}
-	if len(errs) > 0 {
-		return "", fmt.Errorf("applying %s: %s", dir, strings.Join(errs, "; "))
-	}
-	return commit, nil
+	return true, nil
 }

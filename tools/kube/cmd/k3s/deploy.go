@@ -87,6 +87,11 @@ func decodeDocs(data []byte) ([]*unstructured.Unstructured, error) {
 // apply applies one object; namespaced objects without a namespace go to kube-system, as k3s's
 // deploy controller does.
 func (a *applier) apply(ctx context.Context, u *unstructured.Unstructured) error {
+	return a.applyIn(ctx, u, "kube-system")
+}
+
+// applyIn applies one object; namespaced objects without a namespace go to defaultNS.
+func (a *applier) applyIn(ctx context.Context, u *unstructured.Unstructured, defaultNS string) error {
 	gvk := u.GroupVersionKind()
 	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
@@ -98,7 +103,7 @@ func (a *applier) apply(ctx context.Context, u *unstructured.Unstructured) error
 	var ri dynamic.ResourceInterface = a.dyn.Resource(mapping.Resource)
 	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
 		if u.GetNamespace() == "" {
-			u.SetNamespace("kube-system")
+			u.SetNamespace(defaultNS)
 		}
 		ri = a.dyn.Resource(mapping.Resource).Namespace(u.GetNamespace())
 	}

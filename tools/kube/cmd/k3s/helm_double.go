@@ -1,33 +1,39 @@
 package main
 
 // TEST DOUBLE behaviour, opt-in (SHAI_K3S_DOUBLE_CONTROLLERS=helm-controller): a stand-in for
-// k3s's helm-controller. The double has no kubelet and cannot reach a chart repository, so it
-// does NOT run Helm. It implements only the API-side contract that roles/argocd_bootstrap relies
-// on, for the charts listed in doubleCharts:
+// k3s's helm-controller. It cannot reach a chart repository; it installs HelmCharts whose chart
+// source is embedded in the binary (charts/, see helm_sdk.go: the bootstrap charts sealed-secrets
+// and argo-cd at their pins) with the real Helm v4 SDK, so the objects in the cluster are the
+// chart's own objects (CRDs, Deployments, Services, RBAC...) and the release records are Helm's.
 //
-//   - "install" a HelmChart (not annotated helmcharts.helm.cattle.io/unmanaged): add the
-//     helm-controller finalizer, apply the CRDs the chart would install (copies of the upstream
-//     CRDs in charts/<chart>/), create the chart's Deployments/StatefulSets named as the chart
-//     names them (fullnameOverride or release name) and write Helm's release record Secret
-//     sh.helm.release.v1.<release>.v1 (labels owner=helm,name=<release>,status=deployed);
-//   - mark those workloads rolled out (status replicas/ready/available = spec, observedGeneration
-//     = generation), again after every change such as `kubectl rollout restart`;
-//   - "uninstall" a deleted HelmChart that is still managed: delete the workloads and the release
-//     records, then release the finalizer. A chart annotated unmanaged is ignored entirely, as
-//     by the real helm-controller: its finalizer stays until someone removes it.
+//   - install/upgrade a HelmChart (not annotated helmcharts.helm.cattle.io/unmanaged): add the
+//     helm-controller finalizer, then `helm install` (or `helm upgrade` when the chart version or
+//     valuesContent changed) the chart into spec.targetNamespace with spec.valuesContent as values;
+//     a release left failed/pending is uninstalled and installed again (failurePolicy: reinstall).
+//     Differences from the real helm-controller: no Job runs `helm`, chart hooks are not run (no
+//     kubelet to run hook Jobs; the release description says so), HelmChartConfig, spec.set and
+//     spec.valuesSecrets are not merged. A chart whose source is not embedded is not installed:
+//     the HelmChart gets the condition Failed=True saying so;
+//   - the installed Deployments/StatefulSets cannot roll out without a kubelet: kubelet_double.go
+//     annotates them and reports them rolled out (the annotation says that no pod ran);
+//   - uninstall a deleted HelmChart that is still managed with `helm uninstall`, then release the
+//     finalizer. A chart annotated unmanaged is ignored entirely, as by the real helm-controller:
+//     its finalizer stays until someone removes it, and its release is never uninstalled.
 
 import (
 	"context"
-	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
-	"path"
+	"log/slog"
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/kube"
+	release "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage/driver"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -38,38 +44,17 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-//go:embed charts
-var chartsFS embed.FS
-
 const (
 	unmanagedAnnotation = "helmcharts.helm.cattle.io/unmanaged"
 	helmChartFinalizer  = "wrangler.cattle.io/on-helm-chart-remove"
 	helmDoubleManager   = "helm-controller-test-double"
-	// Label on every object the helm-controller double creates (the status marker selects on it).
-	doubleLabel = "shai.vectorweight.com/test-double"
 	// Environment variable listing the opt-in TEST DOUBLE controllers (comma separated).
 	doubleControllersEnv = "SHAI_K3S_DOUBLE_CONTROLLERS"
+	// Release description of every release the double installs (`helm history` shows it).
+	helmDoubleDescription = "installed by the k3s test double's helm-controller (Helm v4 SDK); chart hooks not run: no kubelet"
 )
 
 var helmChartGVR = schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}
-
-// doubleWorkload is one workload of a chart: kind and the suffix appended to the chart's fullname.
-type doubleWorkload struct {
-	kind, suffix, component string
-}
-
-// doubleCharts: the charts the double knows, by spec.chart, with the workloads their upstream
-// templates create (names as rendered with the release's fullname).
-var doubleCharts = map[string][]doubleWorkload{
-	"sealed-secrets": {{"Deployment", "", "controller"}},
-	"argo-cd": {
-		{"Deployment", "-server", "server"},
-		{"Deployment", "-repo-server", "repo-server"},
-		{"Deployment", "-redis", "redis"},
-		{"Deployment", "-applicationset-controller", "applicationset-controller"},
-		{"StatefulSet", "-application-controller", "application-controller"},
-	},
-}
 
 // enabledDoubleControllers parses SHAI_K3S_DOUBLE_CONTROLLERS (e.g. "helm-controller,argocd").
 func enabledDoubleControllers(value string) map[string]bool {
@@ -88,24 +73,12 @@ func enabledDoubleControllers(value string) map[string]bool {
 }
 
 type helmDouble struct {
+	cfg       *rest.Config
 	cs        kubernetes.Interface
 	apply     *applier
+	kubelet   *kubeletDouble
+	logger    *slog.Logger
 	installed map[string]bool // HelmChart uid/generation already installed
-}
-
-// chartFullname mirrors the charts' `fullname` helper: fullnameOverride, else the release name
-// when it contains the chart name, else <release>-<chart>.
-func chartFullname(release, chart, values string) string {
-	var v map[string]any
-	if err := yaml.Unmarshal([]byte(values), &v); err == nil {
-		if s, ok := v["fullnameOverride"].(string); ok && s != "" {
-			return s
-		}
-	}
-	if strings.Contains(release, chart) {
-		return release
-	}
-	return release + "-" + chart
 }
 
 func hasString(list []string, s string) bool {
@@ -138,11 +111,14 @@ func runHelmControllerDouble(ctx context.Context, cfg *rest.Config) {
 		log.Printf("helm-controller test double: %v", err)
 		return
 	}
-	h := &helmDouble{cs: cs, apply: a, installed: map[string]bool{}}
-	log.Printf("helm-controller TEST DOUBLE running (no Helm: CRDs, workloads and release records only)")
+	logger := slog.New(slog.NewTextHandler(log.Writer(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h := &helmDouble{cfg: cfg, cs: cs, apply: a, kubelet: &kubeletDouble{cs: cs}, logger: logger,
+		installed: map[string]bool{}}
+	log.Printf("helm-controller TEST DOUBLE running (Helm v4 SDK on the embedded chart sources; no kubelet: " +
+		"rollout status of the installed workloads is set by the double)")
 	for {
 		h.reconcileCharts(ctx)
-		h.markWorkloadsReady(ctx)
+		h.kubelet.markWorkloadsReady(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -176,14 +152,29 @@ func (h *helmDouble) reconcileCharts(ctx context.Context) {
 	}
 }
 
-func chartTarget(hc *unstructured.Unstructured) (chart, namespace, values string) {
-	chart, _, _ = unstructured.NestedString(hc.Object, "spec", "chart")
-	namespace, _, _ = unstructured.NestedString(hc.Object, "spec", "targetNamespace")
-	if namespace == "" {
-		namespace = hc.GetNamespace()
+// chartSpec is what the double reads of a HelmChart.
+type chartSpec struct {
+	chart, version, namespace string
+	values                    map[string]any
+}
+
+func chartTarget(hc *unstructured.Unstructured) (chartSpec, error) {
+	var s chartSpec
+	s.chart, _, _ = unstructured.NestedString(hc.Object, "spec", "chart")
+	s.version, _, _ = unstructured.NestedString(hc.Object, "spec", "version")
+	s.namespace, _, _ = unstructured.NestedString(hc.Object, "spec", "targetNamespace")
+	if s.namespace == "" {
+		s.namespace = hc.GetNamespace()
 	}
-	values, _, _ = unstructured.NestedString(hc.Object, "spec", "valuesContent")
-	return chart, namespace, values
+	values, _, _ := unstructured.NestedString(hc.Object, "spec", "valuesContent")
+	s.values = map[string]any{}
+	if err := yaml.Unmarshal([]byte(values), &s.values); err != nil {
+		return s, fmt.Errorf("spec.valuesContent: %w", err)
+	}
+	if s.values == nil {
+		s.values = map[string]any{}
+	}
+	return s, nil
 }
 
 func (h *helmDouble) patchFinalizers(ctx context.Context, hc *unstructured.Unstructured, finalizers []string) error {
@@ -198,6 +189,28 @@ func (h *helmDouble) patchFinalizers(ctx context.Context, hc *unstructured.Unstr
 	return err
 }
 
+// setFailed writes the HelmChart's Failed condition (the real helm-controller's status field).
+func (h *helmDouble) setFailed(ctx context.Context, hc *unstructured.Unstructured, failed bool, reason, message string) {
+	status := "False"
+	if failed {
+		status = "True"
+	}
+	conds, _, _ := unstructured.NestedSlice(hc.Object, "status", "conditions")
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["type"] == "Failed" && m["status"] == status && m["message"] == message {
+			return
+		}
+	}
+	patch, _ := json.Marshal(map[string]any{"status": map[string]any{"conditions": []any{map[string]any{
+		"type": "Failed", "status": status, "reason": reason, "message": message,
+	}}}})
+	_, err := h.apply.dyn.Resource(helmChartGVR).Namespace(hc.GetNamespace()).Patch(ctx, hc.GetName(),
+		types.MergePatchType, patch, metav1.PatchOptions{FieldManager: helmDoubleManager}, "status")
+	if err != nil && !apierrors.IsNotFound(err) {
+		log.Printf("helm-controller test double: status of HelmChart %s: %v", hc.GetName(), err)
+	}
+}
+
 func (h *helmDouble) install(ctx context.Context, hc *unstructured.Unstructured) error {
 	if !hasString(hc.GetFinalizers(), helmChartFinalizer) {
 		return h.patchFinalizers(ctx, hc, append(hc.GetFinalizers(), helmChartFinalizer)) // next pass installs
@@ -206,118 +219,112 @@ func (h *helmDouble) install(ctx context.Context, hc *unstructured.Unstructured)
 	if h.installed[key] {
 		return nil
 	}
-	chart, ns, values := chartTarget(hc)
-	release := hc.GetName()
-	version, _, _ := unstructured.NestedString(hc.Object, "spec", "version")
-	workloads, known := doubleCharts[chart]
-	if !known {
-		log.Printf("helm-controller test double: chart %q unknown to the double: only its release record is written", chart)
-	}
-	// CRDs first (Helm installs crds/ before the templates).
-	if entries, err := chartsFS.ReadDir(path.Join("charts", chart)); err == nil {
-		for _, e := range entries {
-			data, err := chartsFS.ReadFile(path.Join("charts", chart, e.Name()))
-			if err != nil {
-				return err
-			}
-			if err := h.apply.applyData(ctx, data); err != nil {
-				return fmt.Errorf("CRDs %s: %w", e.Name(), err)
-			}
-		}
-	}
-	fullname := chartFullname(release, chart, values)
-	for _, w := range workloads {
-		obj := workloadObject(w, fullname+w.suffix, ns, release, chart, version)
-		if err := h.apply.apply(ctx, obj); err != nil {
-			return err
-		}
-	}
-	if err := h.writeReleaseRecord(ctx, release, ns, chart, version); err != nil {
+	spec, err := chartTarget(hc)
+	if err != nil {
+		h.setFailed(ctx, hc, true, "InvalidValues", err.Error())
 		return err
 	}
+	rel, err := h.installRelease(hc.GetName(), spec)
+	if err != nil {
+		var missing chartNotEmbedded
+		if errors.As(err, &missing) {
+			h.setFailed(ctx, hc, true, "ChartSourceNotAvailable", "k3s test double: "+err.Error()+"; not installed")
+			h.installed[key] = true // nothing will change until the HelmChart does
+		} else {
+			h.setFailed(ctx, hc, true, "InstallFailed", "k3s test double (Helm v4 SDK): "+err.Error())
+		}
+		return err
+	}
+	if err := h.kubelet.claimWorkloads(ctx, rel.Manifest, rel.Namespace); err != nil {
+		return err
+	}
+	h.setFailed(ctx, hc, false, "Installed", fmt.Sprintf(
+		"k3s test double: release %s revision %d installed with the Helm v4 SDK; %s", rel.Name, rel.Version, kubeletNote))
 	h.installed[key] = true
-	log.Printf("helm-controller test double: installed HelmChart %s (chart %s %s) into %s", release, chart, version, ns)
 	return nil
 }
 
-func workloadObject(w doubleWorkload, name, ns, release, chart, version string) *unstructured.Unstructured {
-	labels := map[string]any{
-		"app.kubernetes.io/name":       name,
-		"app.kubernetes.io/instance":   release,
-		"app.kubernetes.io/component":  w.component,
-		"app.kubernetes.io/managed-by": "Helm",
-		"helm.sh/chart":                chart + "-" + version,
-		doubleLabel:                    "helm-controller",
+// installRelease brings the release to the HelmChart's chart version and values: nothing when the
+// deployed revision already has them, `helm upgrade` when it differs, `helm install` when there is
+// no deployed revision (after `helm uninstall` of a failed or interrupted one).
+func (h *helmDouble) installRelease(name string, spec chartSpec) (*release.Release, error) {
+	ch, err := loadEmbeddedChart(spec.chart, spec.version)
+	if err != nil {
+		return nil, err
 	}
-	selector := map[string]any{"app.kubernetes.io/name": name, "app.kubernetes.io/instance": release}
-	spec := map[string]any{
-		"replicas": int64(1),
-		"selector": map[string]any{"matchLabels": selector},
-		"template": map[string]any{
-			"metadata": map[string]any{"labels": selector},
-			"spec": map[string]any{"containers": []any{map[string]any{
-				"name":  w.component,
-				"image": "test-double.invalid/" + chart + "/" + w.component + ":" + version,
-			}}},
-		},
+	ac, err := helmConfig(h.cfg, spec.namespace, h.logger)
+	if err != nil {
+		return nil, err
 	}
-	if w.kind == "StatefulSet" {
-		spec["serviceName"] = name
+	if cur, err := ac.Releases.Deployed(name); err == nil {
+		if r, ok := cur.(*release.Release); ok && r.Chart != nil && r.Chart.Metadata != nil &&
+			r.Chart.Metadata.Name == ch.Metadata.Name && r.Chart.Metadata.Version == ch.Metadata.Version &&
+			sameJSON(nonNil(r.Config), spec.values) {
+			return r, nil
+		}
+		up := action.NewUpgrade(ac)
+		up.Namespace, up.WaitStrategy, up.DisableHooks = spec.namespace, kube.HookOnlyStrategy, true
+		up.Timeout, up.Description = 5*time.Minute, helmDoubleDescription
+		r, err := up.Run(name, ch, spec.values)
+		if err != nil {
+			return nil, fmt.Errorf("helm upgrade %s: %w", name, err)
+		}
+		log.Printf("helm-controller test double: upgraded release %s to %s %s in %s", name, spec.chart, spec.version, spec.namespace)
+		return asRelease(r)
+	} else if !errors.Is(err, driver.ErrReleaseNotFound) && !errors.Is(err, driver.ErrNoDeployedReleases) {
+		return nil, fmt.Errorf("reading release %s: %w", name, err)
 	}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apps/v1",
-		"kind":       w.kind,
-		"metadata": map[string]any{
-			"name": name, "namespace": ns, "labels": labels,
-			"annotations": map[string]any{
-				"meta.helm.sh/release-name":      release,
-				"meta.helm.sh/release-namespace": ns,
-				"shai.vectorweight.com/note":     "created by the k3s TEST DOUBLE's helm-controller double; no pod runs",
-			},
-		},
-		"spec": spec,
-	}}
+	if hist, err := ac.Releases.History(name); err == nil && len(hist) > 0 {
+		un := action.NewUninstall(ac)
+		un.WaitStrategy, un.DisableHooks, un.IgnoreNotFound = kube.HookOnlyStrategy, true, true
+		if _, err := un.Run(name); err != nil {
+			return nil, fmt.Errorf("helm uninstall of the failed release %s: %w", name, err)
+		}
+	}
+	in := action.NewInstall(ac)
+	in.ReleaseName, in.Namespace = name, spec.namespace
+	in.WaitStrategy, in.DisableHooks, in.Timeout = kube.HookOnlyStrategy, true, 5*time.Minute
+	in.Description = helmDoubleDescription
+	r, err := in.RunWithContext(context.Background(), ch, spec.values)
+	if err != nil {
+		return nil, fmt.Errorf("helm install %s: %w", name, err)
+	}
+	log.Printf("helm-controller test double: installed release %s (%s %s) into %s with the Helm v4 SDK",
+		name, spec.chart, spec.version, spec.namespace)
+	return asRelease(r)
 }
 
-// writeReleaseRecord writes the Secret Helm 3 keeps per release revision (owner=helm labels).
-func (h *helmDouble) writeReleaseRecord(ctx context.Context, release, ns, chart, version string) error {
-	sec := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      "sh.helm.release.v1." + release + ".v1",
-			Namespace: ns,
-			Labels: map[string]string{
-				"owner": "helm", "name": release, "status": "deployed", "version": "1", doubleLabel: "helm-controller",
-			},
-		},
-		Type: "helm.sh/release.v1",
-		Data: map[string][]byte{"release": []byte("k3s test double: no real Helm release (" + chart + " " + version + ")")},
+func asRelease(r any) (*release.Release, error) {
+	rel, ok := r.(*release.Release)
+	if !ok {
+		return nil, fmt.Errorf("unexpected release type %T", r)
 	}
-	_, err := h.cs.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{FieldManager: helmDoubleManager})
-	if apierrors.IsAlreadyExists(err) {
-		return nil
-	}
-	return err
+	return rel, nil
 }
 
-// uninstall is `helm uninstall`: workloads and release records go, CRDs stay (Helm keeps them).
+func nonNil(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// uninstall is `helm uninstall` (CRDs stay, as Helm keeps them), then the finalizer goes.
 func (h *helmDouble) uninstall(ctx context.Context, hc *unstructured.Unstructured) error {
 	if !hasString(hc.GetFinalizers(), helmChartFinalizer) {
 		return nil
 	}
-	_, ns, _ := chartTarget(hc)
+	spec, _ := chartTarget(hc)
 	release := hc.GetName()
-	sel := metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + release + "," + doubleLabel + "=helm-controller"}
-	bg := metav1.DeletePropagationBackground
-	del := metav1.DeleteOptions{PropagationPolicy: &bg}
-	if err := h.cs.AppsV1().Deployments(ns).DeleteCollection(ctx, del, sel); err != nil && !apierrors.IsNotFound(err) {
+	ac, err := helmConfig(h.cfg, spec.namespace, h.logger)
+	if err != nil {
 		return err
 	}
-	if err := h.cs.AppsV1().StatefulSets(ns).DeleteCollection(ctx, del, sel); err != nil && !apierrors.IsNotFound(err) {
-		return err
-	}
-	rel := metav1.ListOptions{LabelSelector: "owner=helm,name=" + release}
-	if err := h.cs.CoreV1().Secrets(ns).DeleteCollection(ctx, del, rel); err != nil && !apierrors.IsNotFound(err) {
-		return err
+	un := action.NewUninstall(ac)
+	un.WaitStrategy, un.DisableHooks, un.IgnoreNotFound = kube.HookOnlyStrategy, true, true
+	un.Timeout = 2 * time.Minute
+	if _, err := un.Run(release); err != nil && !errors.Is(err, driver.ErrReleaseNotFound) {
+		return fmt.Errorf("helm uninstall %s: %w", release, err)
 	}
 	var keep []string
 	for _, f := range hc.GetFinalizers() {
@@ -328,64 +335,6 @@ func (h *helmDouble) uninstall(ctx context.Context, hc *unstructured.Unstructure
 	if err := h.patchFinalizers(ctx, hc, keep); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
-	log.Printf("helm-controller test double: uninstalled release %s from %s (HelmChart deleted)", release, ns)
+	log.Printf("helm-controller test double: uninstalled release %s from %s (HelmChart deleted)", release, spec.namespace)
 	return nil
-}
-
-// markWorkloadsReady stands in for the kubelet + deployment/statefulset controllers for the
-// double's own workloads: every replica is reported ready for the current generation.
-func (h *helmDouble) markWorkloadsReady(ctx context.Context) {
-	sel := metav1.ListOptions{LabelSelector: doubleLabel + "=helm-controller"}
-	if deps, err := h.cs.AppsV1().Deployments("").List(ctx, sel); err == nil {
-		for i := range deps.Items {
-			d := &deps.Items[i]
-			want := int32(1)
-			if d.Spec.Replicas != nil {
-				want = *d.Spec.Replicas
-			}
-			st := d.Status
-			if st.ObservedGeneration == d.Generation && st.Replicas == want && st.UpdatedReplicas == want &&
-				st.ReadyReplicas == want && st.AvailableReplicas == want {
-				continue
-			}
-			now := metav1.Now()
-			d.Status = appsv1.DeploymentStatus{
-				ObservedGeneration: d.Generation, Replicas: want, UpdatedReplicas: want, ReadyReplicas: want,
-				AvailableReplicas: want,
-				Conditions: []appsv1.DeploymentCondition{
-					{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "TestDouble",
-						Message: "k3s test double: marked available, no pod runs", LastUpdateTime: now, LastTransitionTime: now},
-					{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable",
-						Message: "k3s test double: marked rolled out", LastUpdateTime: now, LastTransitionTime: now},
-				},
-			}
-			if _, err := h.cs.AppsV1().Deployments(d.Namespace).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil &&
-				!apierrors.IsConflict(err) {
-				log.Printf("helm-controller test double: status of deployment %s/%s: %v", d.Namespace, d.Name, err)
-			}
-		}
-	}
-	if stss, err := h.cs.AppsV1().StatefulSets("").List(ctx, sel); err == nil {
-		for i := range stss.Items {
-			s := &stss.Items[i]
-			want := int32(1)
-			if s.Spec.Replicas != nil {
-				want = *s.Spec.Replicas
-			}
-			rev := fmt.Sprintf("%s-gen%d", s.Name, s.Generation)
-			st := s.Status
-			if st.ObservedGeneration == s.Generation && st.ReadyReplicas == want && st.CurrentRevision == rev &&
-				st.UpdateRevision == rev {
-				continue
-			}
-			s.Status = appsv1.StatefulSetStatus{
-				ObservedGeneration: s.Generation, Replicas: want, ReadyReplicas: want, CurrentReplicas: want,
-				UpdatedReplicas: want, AvailableReplicas: want, CurrentRevision: rev, UpdateRevision: rev,
-			}
-			if _, err := h.cs.AppsV1().StatefulSets(s.Namespace).UpdateStatus(ctx, s, metav1.UpdateOptions{}); err != nil &&
-				!apierrors.IsConflict(err) {
-				log.Printf("helm-controller test double: status of statefulset %s/%s: %v", s.Namespace, s.Name, err)
-			}
-		}
-	}
 }
