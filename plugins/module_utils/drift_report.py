@@ -265,8 +265,11 @@ class ReportBuilder:
             seen.add(key)
             sync = app.get("sync_status") or "Unknown"
             health = app.get("health_status") or "Unknown"
-            error = redact_text(str(app.get("comparison_error") or ""))
-            drift, unverified = classify_application(sync, health, error)
+            if "unverified" in app:  # decided by argocd_app_status (drift_argocd.summarize/resolve_dependencies)
+                drift, unverified = bool(app.get("drift")), bool(app.get("unverified"))
+            else:
+                drift, unverified = classify_application(sync, health)
+            reason = redact_text(str(app.get("unverified_reason") or "")) if unverified else ""
             self.applications.append(
                 {
                     "name": key[1],
@@ -277,7 +280,7 @@ class ReportBuilder:
                     "out_of_sync": sync == "OutOfSync",
                     "drift": drift,
                     "unverified": unverified,
-                    "comparison_error": error,
+                    "unverified_reason": reason,
                 }
             )
 
@@ -424,7 +427,7 @@ def render_markdown(report):
     if apps:
         lines += ["## ArgoCD applications", "", "| Application | Sync | Health |", "|---|---|---|"]
         for a in apps:
-            note = " (unverified: %s)" % _md_escape(a["comparison_error"])[:200] if a.get("unverified") else ""
+            note = " (unverified: %s)" % _md_escape(a["unverified_reason"])[:200] if a.get("unverified") else ""
             lines.append(
                 "| %s/%s | %s%s | %s |" % (a["namespace"], a["name"], a["sync_status"], note, a["health_status"])
             )

@@ -122,9 +122,31 @@ applications:
       type: bool
       sample: false
     drift:
-      description: Whether the Application is C(OutOfSync), C(Degraded) or C(Missing).
+      description:
+        - Whether the Application is C(OutOfSync), C(Degraded) or C(Missing) and was compared with
+          its source (an unverified Application is never drift).
       type: bool
       sample: false
+    unverified:
+      description:
+        - ArgoCD did not compare the Application with its source (sync C(Unknown)), or its sync
+          failed only because kinds are not served whose CRDs come from an unverified Application
+          (annotation C(shai.vectorweight.com/provides-crds)). Not drift; reported with the reason.
+      type: bool
+      sample: false
+    unverified_reason:
+      description: Why it is unverified (the condition message, or the unverified CRD provider).
+      type: str
+      sample: "needs cert-manager.io from cert-manager, which is unverified"
+    sync_error:
+      description: Messages of C(SyncError) conditions, joined with C(; ).
+      type: str
+      sample: ""
+    provides_crds:
+      description: API groups the Application installs CRDs for (annotation C(shai.vectorweight.com/provides-crds)).
+      type: list
+      elements: str
+      sample: [cert-manager.io]
 out_of_sync:
   description: Names (C(namespace/name)) of the Applications whose sync status is C(OutOfSync).
   returned: success
@@ -132,7 +154,7 @@ out_of_sync:
   elements: str
   sample: [argocd/ollama]
 drifted:
-  description: Names (C(namespace/name)) of the Applications that are OutOfSync, Degraded or Missing.
+  description: Names (C(namespace/name)) of the Applications that drifted (RV(applications[].drift)).
   returned: success
   type: list
   elements: str

@@ -171,7 +171,7 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
         for col in ("application", "sync", "health", "note"):
             table.add_column(col)
         for a in apps:
-            note = f"unverified: {a.get('comparison_error', '')}" if a.get("unverified") else ""
+            note = f"unverified: {a.get('unverified_reason', '')}" if a.get("unverified") else ""
             table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"], note)
         console.print(table)
     if data["unverified"]:

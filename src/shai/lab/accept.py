@@ -113,7 +113,7 @@ def summary(state: LabState, report: dict[str, Any] | None) -> None:
         for col in ("application", "sync", "health", "note"):
             table.add_column(col)
         for a in apps:
-            note = "unverified: " + str(a.get("comparison_error", ""))[:60] if a.get("unverified") else ""
+            note = "unverified: " + str(a.get("unverified_reason", ""))[:60] if a.get("unverified") else ""
             table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"], note)
         console.print(table)
     urls = [f"mirror   {state.mirror_url}", f"proxy    {state.proxy_url}"]
