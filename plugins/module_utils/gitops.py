@@ -166,6 +166,10 @@ def _environment(template_dir=None):
     env.filters["net_cidr"] = _net_cidr
     env.filters["ip_block"] = lambda cidr: {"ipBlock": {"cidr": cidr}}
     env.filters["tcp_ports"] = lambda ports: json.dumps([{"protocol": "TCP", "port": int(p)} for p in ports])
+    if loader is not None:
+        # A file under the template directory, verbatim (not rendered): programs shipped in
+        # ConfigMaps. Jinja's loader refuses paths that leave the directory.
+        env.globals["raw_file"] = lambda rel: loader.get_source(env, rel)[0]
     return env
 
 

@@ -33,7 +33,7 @@ ITEM_KEYS = {
     "gitops_components": frozenset(["enabled", "wave", "namespace"]),
     "gitops_namespaces": frozenset(["mesh", "quota", "network", "labels"]),
     "gitops_charts": frozenset(["repo", "chart", "version", "crds", "oci"]),
-    "gitops_workloads": frozenset(["requests", "limits", "storage"]),
+    "gitops_workloads": frozenset(["requests", "limits", "storage", "cache"]),
     "gitops_hpa": frozenset(["min", "max", "cpu", "memory", "scale_up_pods"]),
     "gitops_litellm_targets": frozenset(["service", "component", "port", "suffix"]),
     "gitops_litellm_groups": frozenset(["mode"]),
@@ -41,7 +41,7 @@ ITEM_KEYS = {
 }
 NETWORK_KEYS = frozenset([
     "from", "to", "kube_api", "from_nodes", "to_nodes", "from_world", "public", "git", "ingress_address",
-    "gpu", "node_clients",
+    "gpu", "node_clients", "isolated",
 ])
 # dict-of-dicts whose item NAMES are fixed by the templates (a new name would be ignored or break).
 FIXED_NAMES = ("gitops_components", "gitops_workloads", "gitops_hpa", "gitops_run_as", "gitops_charts",
