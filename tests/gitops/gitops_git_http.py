@@ -4,11 +4,13 @@ loopback HTTP server that demands HTTP Basic auth with one user and token."""
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))
+from forge_doubles import git_http_backend
 
 
 class GitHttpServer:
@@ -28,19 +30,6 @@ class GitHttpServer:
             def do_POST(self) -> None:
                 self._cgi()
 
-            def _body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    out = b""
-                    while True:
-                        size = int(self.rfile.readline().strip(), 16)
-                        if size == 0:
-                            self.rfile.readline()
-                            return out
-                        out += self.rfile.read(size)
-                        self.rfile.readline()
-                length = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(length) if length else b""
-
             def _cgi(self) -> None:
                 auth = self.headers.get("Authorization", "")
                 server.seen_auth.append(auth)
@@ -51,43 +40,7 @@ class GitHttpServer:
                     self.end_headers()
                     return
                 path, _, query = self.path.partition("?")
-                body = self._body()
-                env = {
-                    "PATH": os.environ["PATH"],
-                    "GIT_PROJECT_ROOT": str(server.root),
-                    "GIT_HTTP_EXPORT_ALL": "1",
-                    "PATH_INFO": path,
-                    "QUERY_STRING": query,
-                    "REQUEST_METHOD": self.command,
-                    "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-                    "CONTENT_LENGTH": str(len(body)),
-                    "REMOTE_USER": "seeder",
-                    "REMOTE_ADDR": "127.0.0.1",
-                }
-                if self.headers.get("Content-Encoding"):
-                    env["HTTP_CONTENT_ENCODING"] = self.headers["Content-Encoding"]
-                if self.headers.get("Git-Protocol"):
-                    env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
-                res = subprocess.run(
-                    ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
-                )
-                head, _, payload = res.stdout.partition(b"\r\n\r\n")
-                status = 200
-                headers = []
-                for line in head.decode("latin-1").split("\r\n"):
-                    if not line:
-                        continue
-                    key, _, value = line.partition(":")
-                    if key.lower() == "status":
-                        status = int(value.strip().split()[0])
-                    else:
-                        headers.append((key, value.strip()))
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                git_http_backend(self, server.root, path, query)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]

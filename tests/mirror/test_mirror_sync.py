@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))
 from forge_doubles import GitHubDouble, GitLabDouble, Repo
 
 ROOT = Path(__file__).resolve().parents[2]
