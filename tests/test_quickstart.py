@@ -63,7 +63,10 @@ class Walk:
         done = subprocess.run(
             ["bash", "-c", script], env=self.env, capture_output=True, text=True, timeout=timeout
         )
-        assert done.returncode == 0, f"step {step}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        out = done.stdout
+        if len(out) > 12000:
+            out = f"{out[:2000]}\n[...]\n{out[-8000:]}"
+        assert done.returncode == 0, f"step {step} exited {done.returncode}:\n{out}\n{done.stderr[-4000:]}"
         return done
 
 
