@@ -30,6 +30,7 @@ from rich.table import Table
 from shai.lab.lab import DEFAULT_LAB, Lab, LabError, LabState, repo_root, ssh_command
 
 OLLAMA_PORT = 11434
+REPORT_MD = "drift-report.md"
 console = Console()
 
 
@@ -108,14 +109,23 @@ def summary(state: LabState, report: dict[str, Any] | None) -> None:
         lines.append(f"Ollama models on {gpu.name}: {shown or 'none'}")
     console.print("\n".join(lines))
     apps = (report or {}).get("argocd", {}).get("applications") or []
-    if apps:
-        table = Table(title="ArgoCD Applications")
-        for col in ("application", "sync", "health", "note"):
-            table.add_column(col)
-        for a in apps:
-            note = "unverified: " + str(a.get("unverified_reason", ""))[:60] if a.get("unverified") else ""
-            table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"], note)
-        console.print(table)
+    if apps:  # one line of counts; a row only for what needs a look (drift), names for the unverified
+        ok = [a for a in apps if a["sync_status"] == "Synced" and a["health_status"] == "Healthy"]
+        drifted = [a for a in apps if a.get("drift")]
+        unverified = [a["name"] for a in apps if a.get("unverified")]
+        console.print(
+            f"ArgoCD Applications {len(apps)}: Synced/Healthy {len(ok)}, drifted {len(drifted)}, "
+            f"unverified {len(unverified)} (not drift; reasons in {REPORT_MD})"
+        )
+        if unverified:
+            console.print(f"[dim]unverified: {', '.join(unverified)}[/]")
+        if drifted:
+            table = Table(title="drifted Applications")
+            for col in ("application", "sync", "health"):
+                table.add_column(col)
+            for a in drifted:
+                table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"])
+            console.print(table)
     urls = [f"mirror   {state.mirror_url}", f"proxy    {state.proxy_url}"]
     if k3s is not None:
         urls += [
