@@ -418,7 +418,8 @@ kind: ConfigMap
 metadata: {name: applied-by-the-double, namespace: argocd}
 """
 
-# A workload no kubelet stand-in marks, and an object of a kind the cluster does not serve.
+# A workload no kubelet stand-in marks, an object the API server rejects, and an object of a kind
+# the cluster does not serve (its CRD would come from a chart the double does not render).
 WORKLOAD = """apiVersion: apps/v1
 kind: Deployment
 metadata: {name: plain, namespace: argocd}
@@ -428,7 +429,12 @@ spec:
     metadata: {labels: {app: plain}}
     spec: {containers: [{name: c, image: registry.invalid/plain:1}]}
 """
-BROKEN = """apiVersion: example.invalid/v1
+BROKEN = """apiVersion: v1
+kind: Service
+metadata: {name: broken, namespace: argocd}
+spec: {ports: [{port: 999999}]}
+"""
+CRDLESS = """apiVersion: example.invalid/v1
 kind: Widget
 metadata: {name: w, namespace: argocd}
 """
@@ -578,11 +584,19 @@ def test_argocd_double_reports_what_it_rendered_and_applied(k3s_doubles: K3sServ
     )
     repo = _git_repo(
         tmp_path / "platform",
-        {"apps/apps.yaml": ROOT_APPS, "workload/plain.yaml": WORKLOAD, "broken/widget.yaml": BROKEN},
+        {
+            "apps/apps.yaml": ROOT_APPS,
+            "workload/plain.yaml": WORKLOAD,
+            "broken/service.yaml": BROKEN,
+            "crdless/widget.yaml": CRDLESS,
+        },
     )
     apps = tmp_path / "apps.yaml"
     apps.write_text(
-        _app("root", repo, "apps") + _app("workload", repo, "workload") + _app("broken", repo, "broken")
+        "".join(
+            _app(name, repo, name if name != "root" else "apps")
+            for name in ("root", "workload", "broken", "crdless")
+        )
     )
     srv.kubectl("apply", "-f", str(apps))
 
@@ -601,18 +615,25 @@ def test_argocd_double_reports_what_it_rendered_and_applied(k3s_doubles: K3sServ
         "child": "Unknown/Unknown",
         "workload": "Synced/Progressing",
         "broken": "OutOfSync/Missing",
+        "crdless": "Unknown/Unknown",
     }
     _wait(lambda: all(state(n) == w for n, w in want.items()), 120, f"Application states {want}", srv.log)
     conds = {n: {c["type"]: c["message"] for c in status(n).get("conditions", [])} for n in want}
-    # Not rendered is not drift: its own condition, and never Healthy.
+    # What the double cannot compare is unverified (sync Unknown + ComparisonError, as drift reads
+    # it), not drift, and never Healthy: a chart it has no source of, a kind no CRD serves.
     assert conds["child"] == {
-        "TestDoubleNotRendered": "test double: chart source not available, not rendered "
+        "ComparisonError": "test double: chart source not available, not rendered "
         "(chart child 1.0.0 from https://charts.invalid)"
+    }
+    assert conds["crdless"] == {
+        "ComparisonError": "test double: not applied: kind(s) Widget (example.invalid/v1) not served by this "
+        "cluster (their CRDs come from charts the test double does not render)"
     }
     # Health of workloads is unverified wherever the double claims a health.
     for name in ("root", "sealed-secrets", "workload", "broken"):
         assert "workload health unverified" in conds[name]["TestDoubleHealthUnverified"], name
-    assert "Widget" in conds["broken"]["SyncError"]
+    # What the API server rejects is a sync error (drift), not "unverified".
+    assert "Service broken" in conds["broken"]["SyncError"]
     assert "no kubelet" in status("workload")["health"]["message"]
     # Everything rendered was applied, not only Applications.
     srv.kubectl("-n", "argocd", "get", "configmap", "applied-by-the-double")

@@ -8,11 +8,12 @@ package main
 //
 //   - status.sync.status=Synced (revision: the commit or chart version) only when everything it
 //     rendered applied; OutOfSync + a SyncError condition naming what did not apply;
-//   - a Helm source whose chart source is not embedded in the double (every chart but the
-//     bootstrap ones) is NOT rendered: sync Unknown, health Unknown and the condition
-//     TestDoubleNotRendered "test double: chart source not available, not rendered ...";
-//     a repository or chart that cannot be read or rendered: sync Unknown, health Unknown, a
-//     ComparisonError condition;
+//   - what the double cannot compare is reported as such, never as drift: sync Unknown, health
+//     Unknown and a ComparisonError condition (what drift reads as unverified) whose message
+//     says why: "test double: chart source not available, not rendered ..." for a Helm source
+//     whose chart is not embedded (every chart but the bootstrap ones), "test double: not
+//     applied: kind(s) ... not served ..." for objects whose CRD comes from a chart it did not
+//     render, or the repository/chart that could not be read or rendered;
 //   - health as ArgoCD's built-in checks read it from the applied objects' status (Deployment,
 //     StatefulSet, DaemonSet rolled out; PVC bound): Healthy, else Progressing (Missing when
 //     something did not apply). No pod runs in the double, so every synced Application also
@@ -40,9 +41,8 @@ import (
 
 const argocdDoubleManager = "argocd-controller-test-double"
 
-// Condition types the double writes (besides ArgoCD's own ComparisonError and SyncError).
+// Condition type the double writes besides ArgoCD's own ComparisonError and SyncError.
 const (
-	condNotRendered      = "TestDoubleNotRendered"
 	condHealthUnverified = "TestDoubleHealthUnverified"
 	healthUnverifiedMsg  = "test double: health is read from the applied objects' status; no pod runs in the k3s test " +
 		"double (workloads look rolled out only where its kubelet stand-in says so on the object), workload health unverified"
@@ -147,7 +147,7 @@ func (d *argocdDouble) status(ctx context.Context, res *syncResult) map[string]a
 		return map[string]any{
 			"sync":       map[string]any{"status": "Unknown", "revision": nil},
 			"health":     map[string]any{"status": "Unknown", "message": res.notRendered},
-			"conditions": []any{cond(condNotRendered, res.notRendered)},
+			"conditions": []any{cond("ComparisonError", res.notRendered)},
 		}
 	case res.compareErr:
 		return map[string]any{
@@ -160,6 +160,14 @@ func (d *argocdDouble) status(ctx context.Context, res *syncResult) map[string]a
 			"sync":       map[string]any{"status": "OutOfSync", "revision": res.revision},
 			"health":     map[string]any{"status": "Missing", "message": "test double: not everything rendered applied"},
 			"conditions": []any{cond("SyncError", res.err), cond(condHealthUnverified, healthUnverifiedMsg)},
+		}
+	case len(res.unserved) > 0:
+		msg := "test double: not applied: kind(s) " + strings.Join(res.unserved, ", ") + " not served by this " +
+			"cluster (their CRDs come from charts the test double does not render)"
+		return map[string]any{
+			"sync":       map[string]any{"status": "Unknown", "revision": nil},
+			"health":     map[string]any{"status": "Unknown", "message": msg},
+			"conditions": []any{cond("ComparisonError", msg)},
 		}
 	}
 	health, msg := d.health(ctx, res.applied)

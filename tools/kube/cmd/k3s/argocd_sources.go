@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
@@ -27,11 +28,12 @@ type objRef struct{ kind, namespace, name string }
 
 // syncResult is the outcome of one sync of one Application.
 type syncResult struct {
-	key         string // uid/generation it was computed for
-	revision    string // commit or chart version
-	notRendered string // why the source was not rendered (no chart source here)
-	compareErr  bool   // err is a ComparisonError (source unreadable or not renderable)
-	err         string // what went wrong (apply errors: SyncError)
+	key         string   // uid/generation it was computed for
+	revision    string   // commit or chart version
+	notRendered string   // why the source was not rendered (no chart source here)
+	compareErr  bool     // err is a ComparisonError (source unreadable or not renderable)
+	err         string   // what went wrong (apply errors: SyncError)
+	unserved    []string // kinds not applied because the cluster does not serve them (no CRD)
 	applied     []objRef
 	hooks       int // Helm hooks rendered but not run
 }
@@ -95,7 +97,7 @@ func (d *argocdDouble) syncApp(ctx context.Context, app *unstructured.Unstructur
 	default:
 		return &syncResult{compareErr: true, err: "test double: source is neither a chart nor a repository path"}
 	}
-	res.applied, res.err = d.applyAll(ctx, docs, destNS)
+	res.applied, res.unserved, res.err = d.applyAll(ctx, docs, destNS)
 	return res
 }
 
@@ -128,14 +130,21 @@ func applyOrder(kind string) int {
 }
 
 // applyAll applies every document (namespaced objects without a namespace go to the destination
-// namespace) and returns the objects whose health counts, and the errors joined ("" when all applied).
-func (d *argocdDouble) applyAll(ctx context.Context, docs []*unstructured.Unstructured, destNS string) ([]objRef, string) {
+// namespace) and returns the objects whose health counts, the kinds the cluster does not serve,
+// and the other errors joined ("" when all applied).
+func (d *argocdDouble) applyAll(ctx context.Context, docs []*unstructured.Unstructured, destNS string) ([]objRef, []string, string) {
 	sort.SliceStable(docs, func(i, j int) bool { return applyOrder(docs[i].GetKind()) < applyOrder(docs[j].GetKind()) })
 	var refs []objRef
-	var errs []string
+	var unserved, errs []string
 	for _, doc := range docs {
 		if err := d.apply.applyIn(ctx, doc, destNS); err != nil {
-			errs = append(errs, err.Error())
+			if meta.IsNoMatchError(err) {
+				if kind := doc.GetKind() + " (" + doc.GetAPIVersion() + ")"; !hasString(unserved, kind) {
+					unserved = append(unserved, kind)
+				}
+			} else {
+				errs = append(errs, err.Error())
+			}
 			continue
 		}
 		switch doc.GetKind() {
@@ -146,7 +155,7 @@ func (d *argocdDouble) applyAll(ctx context.Context, docs []*unstructured.Unstru
 	if len(docs) == 0 {
 		errs = append(errs, "test double: the source rendered no objects")
 	}
-	return refs, strings.Join(errs, "; ")
+	return refs, unserved, strings.Join(errs, "; ")
 }
 
 // cloneDirectory: a shallow clone of <repo>@<rev>, the commit, and the manifest files under dir
