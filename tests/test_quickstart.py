@@ -132,28 +132,39 @@ def _as_the_lab(walk: Walk) -> Path:
     return home
 
 
-# Step 5 stand-in: what an operator types into `ansible-vault edit` (placeholders: nothing here
-# talks to GitHub or GitLab).
-OPERATOR_VALUES = {
-    "vault_arc_github_app_id": "123456",
-    "vault_arc_github_app_installation_id": "7654321",
-    "vault_gitlab_runner_token": "glrt-quickstart-placeholder",
-}
-
-
-def _supply_operator_values(vault_file: Path, password: Path) -> None:
+# Step 5 stand-in: what an operator types into `ansible-vault edit` for the values the doctor asks
+# for — every optional supplied value of a Secret the platform reads (no operator-only marker).
+# Placeholders: nothing here talks to GitHub or GitLab.
+def _supply_operator_values(vault_file: Path, password: Path, catalog_file: Path) -> list[str]:
+    from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import secret_refs
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    from shai.secrets.catalog import load_catalog
     from shai.secrets.vault import Vault
 
     vault = Vault(vault_file, password)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    vault.data.update(OPERATOR_VALUES, vault_arc_github_app_private_key=pem.decode())
+    supplied: list[str] = []
+    for entry in load_catalog(catalog_file).entries.values():
+        if secret_refs.OPERATOR_ONLY in entry.annotations:
+            continue
+        for key, spec in entry.keys.items():
+            if spec.generator != "supplied" or vault.data.get(spec.vault_var):
+                continue
+            if "private_key" in key:
+                pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+                vault.data[spec.vault_var] = pem.decode()
+            else:
+                vault.data[spec.vault_var] = (
+                    "123456" if key.endswith("_id") else f"quickstart-placeholder-{key}"
+                )
+            supplied.append(str(spec.vault_var))
     vault.save()
+    return supplied
 
 
 def test_quickstart_against_the_lab(walk: Walk, tmp_path: Path) -> None:
@@ -172,7 +183,7 @@ def test_quickstart_against_the_lab(walk: Walk, tmp_path: Path) -> None:
     vault = home / "group_vars" / "all" / "vault.yml"
     assert vault.read_bytes().startswith(b"$ANSIBLE_VAULT")
     assert "generated" in walk.run("generate").stdout
-    _supply_operator_values(vault, password)
+    assert _supply_operator_values(vault, password, walk.clone / "secrets" / "catalog.yml")
 
     repo = tmp_path / "hf-repo"
     repo.mkdir()
