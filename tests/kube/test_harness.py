@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from shai import tools
 from shai.kube.harness import ControlPlane, KubeHarnessError, start_control_plane
@@ -72,8 +73,16 @@ def test_all_shared_crds_apply_server_side(kube_apiserver: ControlPlane) -> None
     out = kube_apiserver.apply(SHARED_CRDS)
     assert "sealedsecrets.bitnami.com serverside-applied" in out
     kube_apiserver.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
-    names = kube_apiserver.kubectl("get", "crd", "-o", "name").stdout.split()
-    assert len(names) == len(list(SHARED_CRDS.rglob("*.yaml")))
+    served = set(kube_apiserver.kubectl("get", "crd", "-o", "name").stdout.split())
+    # The session's control plane is shared: other tests may have added CRDs of their own.
+    files = list(SHARED_CRDS.rglob("*.yaml"))
+    wanted = {
+        "customresourcedefinition.apiextensions.k8s.io/" + doc["metadata"]["name"]
+        for f in files
+        for doc in yaml.safe_load_all(f.read_text())
+        if doc and doc.get("kind") == "CustomResourceDefinition"
+    }
+    assert len(wanted) == len(files) and wanted <= served, sorted(wanted - served)
     # A custom resource of an applied CRD is accepted and validated against its schema.
     ns = _ns()
     kube_apiserver.create_namespace(ns)
