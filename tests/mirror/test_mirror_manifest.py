@@ -77,7 +77,7 @@ def test_cronjob_shape(docs: dict[tuple[str, str], dict[str, Any]]) -> None:
     assert ":" in container["image"] and not container["image"].endswith(":latest")
     assert set(container["resources"]) == {"requests", "limits"}
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
-    assert refs["GITLAB_TOKEN"] == {"name": "gitlab-mirror-tokens", "key": "GITLAB_TOKEN"}
+    assert refs["GITLAB_TOKEN"] == {"name": "gitlab-mirror-tokens", "key": "GITLAB_TOKEN", "optional": True}
     assert refs["GITHUB_TOKEN"]["optional"] is True
     app = docs[("Application", "gitlab-mirror-sync")]
     gitlab_app_wave = app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]

@@ -54,6 +54,21 @@ def secret_refs(container):
     return refs
 
 
+def optional_refs(container):
+    """Names of the Secrets a container reads only if they exist (``optional: true``): they need
+    not resolve, but they do count as readers of a sealed Secret."""
+    names = []
+    for env in container.get("env") or []:
+        ref = ((env or {}).get("valueFrom") or {}).get("secretKeyRef")
+        if ref and ref.get("optional"):
+            names.append(ref.get("name"))
+    for env in container.get("envFrom") or []:
+        ref = (env or {}).get("secretRef")
+        if ref and ref.get("optional"):
+            names.append(ref.get("name"))
+    return names
+
+
 def volume_refs(pod):
     """(field suffix, secret name, keys) of the pod's secret and projected-secret volumes."""
     refs = []
@@ -150,6 +165,7 @@ class SecretRefs(Rule):
             for field, name, keys in refs:
                 read.add((obj.namespace, name))
                 yield from self._resolve(obj, field, obj.namespace, name, keys, known, sealed)
+            read.update((obj.namespace, name) for _p, c in ctx.containers(obj) for name in optional_refs(c))
         for mw in ctx.by_kind("Middleware"):
             name = ((mw.doc.get("spec") or {}).get("basicAuth") or {}).get("secret")
             if name:

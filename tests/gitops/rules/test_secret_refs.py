@@ -42,3 +42,19 @@ def test_bad_namespace_and_key() -> None:
         "read by nothing in the tree: wire it to its consumer, or mark its catalog entry (annotations "
         "shai.vectorweight.com/consumers: APP or shai.vectorweight.com/operator-only: why) [secret-refs]",
     ]
+
+
+def test_optional_reference_need_not_resolve_but_counts_as_a_reader() -> None:
+    optional = {"name": "X", "valueFrom": {"secretKeyRef": {"name": "tok", "key": "T", "optional": True}}}
+    # Not sealed yet (a token created once the app runs): the optional reference is no finding.
+    assert (
+        findings(
+            "secret-refs",
+            obj(_sealed("apps", "db", "password")),
+            obj(_reader("db", "password")),
+            obj(deployment(env=[optional])),
+        )
+        == []
+    )
+    # Sealed later: the optional reader is its reader (no "read by nothing").
+    assert findings("secret-refs", obj(_sealed("apps", "tok", "T")), obj(deployment(env=[optional]))) == []

@@ -13,6 +13,10 @@ from shai.doctor.model import Check, Finding
 from shai.secrets import lifecycle
 from shai.secrets.catalog import load_catalog
 
+# A value that cannot exist before the first run (e.g. a token of an app the platform deploys):
+# its readers reference it as optional, so a first run does not need it.
+SUPPLIED_LATER = "shai.vectorweight.com/supplied-later"
+
 
 def _uncommitted(project: Path, paths: list[Path]) -> list[str] | None:
     """Sealed files git does not have as committed (untracked or modified); None outside a git tree."""
@@ -65,7 +69,7 @@ def run(ctx: Context) -> list[Finding]:
                 generated.setdefault(entry.id, []).append(key)
             elif not spec.optional:
                 supplied.append(str(spec.vault_var))
-            elif OPERATOR_ONLY not in entry.annotations:
+            elif OPERATOR_ONLY not in entry.annotations and SUPPLIED_LATER not in entry.annotations:
                 # Optional to generate, but a workload of the tree reads this Secret: unsealed, the
                 # GitOps render fails validation (secret-refs) on the first run.
                 read_by_the_platform.setdefault(entry.id, []).append(str(spec.vault_var))
