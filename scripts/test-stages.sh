@@ -32,14 +32,22 @@ run_parallel() { # name:target...
     logs[$name]="$logdir/$name.log"
     starts[$name]=$SECONDS
     echo "=== make $target (in parallel; log: ${logs[$name]})"
-    make --no-print-directory "$target" >"${logs[$name]}" 2>&1 &
+    # The job writes its own duration: waiting for the jobs one after another would credit a
+    # stage that ended early with the time of the one waited for before it.
+    (
+      begin=$SECONDS
+      rc=0
+      make --no-print-directory "$target" >"${logs[$name]}" 2>&1 || rc=$?
+      echo $((SECONDS - begin)) >"$logdir/$name.seconds"
+      exit "$rc"
+    ) &
     pids[$name]=$!
   done
   for spec in "$@"; do
     name=${spec%%:*}
     rc=0
     wait "${pids[$name]}" || rc=$?
-    record "$name" $((SECONDS - starts[$name])) "$rc"
+    record "$name" "$(cat "$logdir/$name.seconds" 2>/dev/null || echo $((SECONDS - starts[$name])))" "$rc"
     echo "=== output of $name (exit $rc)"
     cat "${logs[$name]}"
   done
