@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -19,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from drift import _load  # benchmarks/drift.py: the load average printed beside every sample
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 45.0
@@ -28,11 +29,6 @@ _RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)")
 def _shai(*args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).parent / "shai"
     return subprocess.run([str(exe), *args], cwd=ROOT, text=True, capture_output=capture, check=False)
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} CPUs"
 
 
 def main() -> int:

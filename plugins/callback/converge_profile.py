@@ -48,6 +48,7 @@ import time
 
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 from ansible_collections.vectorweight.shai.plugins.module_utils.converge_profile import (
     Profile,
     render_summary,
@@ -111,6 +112,4 @@ class CallbackModule(CallbackBase):
             self._display.display(line)
         output = self.get_option("output")
         if output:
-            from ansible_collections.vectorweight.shai.plugins.module_utils.drift_report import write_atomic
-
-            write_atomic(output, json.dumps(data, indent=2, sort_keys=True) + "\n")
+            atomic_write(output, json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -35,7 +35,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,11 +85,11 @@ class Result:
 @dataclass
 class Http:
     timeout: float
-    calls: list[str] = field(default_factory=list)
 
     def request(
         self, method: str, url: str, token: str | None, auth: str, body: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, str], Any]:
+        """(status, headers with lower-case names, parsed JSON body or None)."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method)
         req.add_header("User-Agent", USER_AGENT)
@@ -98,21 +98,24 @@ class Http:
             req.add_header("Content-Type", "application/json")
         if token:
             req.add_header(auth, f"Bearer {token}" if auth == "Authorization" else token)
-        self.calls.append(f"{method} {url.split('?')[0]}")
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 raw = resp.read()
-                return resp.status, dict(resp.headers.items()), json.loads(raw) if raw else None
+                return resp.status, _lower(resp.headers.items()), json.loads(raw) if raw else None
         except urllib.error.HTTPError as exc:
             raw = exc.read()
             try:
                 payload = json.loads(raw) if raw else None
             except ValueError:
                 payload = None
-            return exc.code, dict(exc.headers.items()), payload
+            return exc.code, _lower(exc.headers.items()), payload
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise MirrorError(f"{method} {url.split('?')[0]}: {reason}") from None
+
+
+def _lower(items: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in items}
 
 
 def load_config(path: Path) -> Config:
@@ -157,8 +160,7 @@ def load_config(path: Path) -> Config:
 
 
 def _rate_limited(status: int, headers: dict[str, str]) -> bool:
-    lowered = {k.lower(): v for k, v in headers.items()}
-    return status == 429 or (status == 403 and lowered.get("x-ratelimit-remaining") == "0")
+    return status == 429 or (status == 403 and headers.get("x-ratelimit-remaining") == "0")
 
 
 def list_repos(cfg: Config, http: Http, source: Source, token: str | None) -> list[dict[str, Any]]:
@@ -170,7 +172,7 @@ def list_repos(cfg: Config, http: Http, source: Source, token: str | None) -> li
     while url:
         status, headers, payload = http.request("GET", url, token, "Authorization")
         if _rate_limited(status, headers):
-            reset = {k.lower(): v for k, v in headers.items()}.get("x-ratelimit-reset", "?")
+            reset = headers.get("x-ratelimit-reset", "?")
             raise MirrorError(f"GitHub rate limit reached listing {source.github} (resets at {reset})")
         if status == 401:
             raise MirrorError(f"GitHub refused the token listing {source.github} (401)")
@@ -179,8 +181,7 @@ def list_repos(cfg: Config, http: Http, source: Source, token: str | None) -> li
         if status != 200 or not isinstance(payload, list):
             raise MirrorError(f"GitHub listing {source.github}: HTTP {status}")
         repos.extend(r for r in payload if isinstance(r, dict))
-        link = {k.lower(): v for k, v in headers.items()}.get("link", "")
-        match = _NEXT.search(link)
+        match = _NEXT.search(headers.get("link", ""))
         url = match.group(1) if match else None
     return [
         r
