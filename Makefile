@@ -42,10 +42,7 @@ tools: bootstrap ## build the real peers (kubeseal, sealed-secrets controller, O
 
 .PHONY: lab
 lab: collection bootstrap-lab ## THE MAIN JOB: bring up the local lab and run site.yml against it
-	scripts/lab-artifacts.sh
-	$(RUN) shai lab up
-	$(RUN) shai lab run-site
-	$(RUN) python -m shai.lab.accept
+	RUN="$(RUN)" scripts/lab-main.sh
 
 .PHONY: lab-profile
 lab-profile: collection bootstrap-lab ## converge the lab with per-task timing (top tasks and roles, JSON in tests/output/)

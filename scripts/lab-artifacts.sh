@@ -8,7 +8,7 @@
 # Idempotent and fast once built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/build.sh kube sealed-secrets ollama k3s-mirror
+tools/build.sh ollama k3s k3s-mirror
 .venv/bin/python tests/gpu/fixtures.py publish >/dev/null
 .venv/bin/python - <<'PY'
 import sys

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build shai's real test peers from pinned Go modules and cache them outside the repo.
 #
-#   tools/build.sh [--force] [TARGET...]      TARGET: kube sealed-secrets ollama helm k3s-mirror (default: all)
+#   tools/build.sh [--force] [TARGET...]      TARGET: k3s kube sealed-secrets ollama helm k3s-mirror (default: all)
 #
 # Binaries land in ${SHAI_CACHE:-$HOME/.cache/shai}/bin. Each target has a stamp file in
 # ${SHAI_CACHE}/stamps/ holding a hash of its pinned inputs (go.mod, go.sum, Go sources, Go version,
@@ -9,12 +9,17 @@
 # and timings go to ${SHAI_CACHE}/build/<target>.{log,seconds}.
 #
 # Targets:
-#   kube            kube-apiserver, etcd, kube-controller-manager (k8s.io/kubernetes pin in tools/kube/go.mod)
-#                   and k3s (the shai k3s TEST DOUBLE: those components in one static binary, no kubelet)
+#   k3s             k3s, the shai k3s TEST DOUBLE: the components below in one static binary, no kubelet
+#                   (the only Kubernetes binary the lab needs: `make lab` builds this one, not `kube`)
+#   kube            kube-apiserver, etcd, kube-controller-manager (k8s.io/kubernetes pin in tools/kube/go.mod;
+#                   the kube harness and the tests); shares the compile cache with `k3s`
 #   sealed-secrets  kubeseal, controller (github.com/bitnami-labs/sealed-secrets)
 #   ollama          ollama (github.com/ollama/ollama, CPU build; needs nlohmann-json3-dev)
 #   helm            helm (helm.sh/helm/v4 pin in tools/helm/go.mod; renders the chart Applications, ADR 0304)
 #   k3s-mirror      publishes the k3s test double into ${SHAI_CACHE}/mirror/k3s/<version>/ (release layout)
+#
+# While a build runs, a progress line every SHAI_BUILD_PROGRESS seconds (default 30; 0 = off) says
+# what is building and for how long; a cached target says so with the date and time it was built.
 set -euo pipefail
 
 TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,12 +46,12 @@ targets=()
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
-    kube|sealed-secrets|ollama|helm|k3s-mirror) targets+=("$arg") ;;
-    *) die "unknown target '$arg' (expected: kube sealed-secrets ollama helm k3s-mirror)" ;;
+    -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+    k3s|kube|sealed-secrets|ollama|helm|k3s-mirror) targets+=("$arg") ;;
+    *) die "unknown target '$arg' (expected: k3s kube sealed-secrets ollama helm k3s-mirror)" ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(kube sealed-secrets ollama helm k3s-mirror)
+[ ${#targets[@]} -gt 0 ] || targets=(k3s kube sealed-secrets ollama helm k3s-mirror)
 
 command -v go >/dev/null || die "Go is not installed (need Go >= 1.26 on PATH)"
 mkdir -p "$BIN" "$STAMPS" "$LOGS"
@@ -84,7 +89,15 @@ run_build() {
   local start end rc=0
   start=$(date +%s)
   log "building $target (log: $LOGS/$target.log) ..."
+  local every=${SHAI_BUILD_PROGRESS:-30} ticker=""
+  if [ "$every" -gt 0 ] 2>/dev/null; then
+    ( while sleep "$every"; do
+        log "  ... still building $target: $(( $(date +%s) - start ))s elapsed"
+      done ) &
+    ticker=$!
+  fi
   "$@" >"$LOGS/$target.log" 2>&1 || rc=$?
+  if [ -n "$ticker" ]; then kill "$ticker" 2>/dev/null || true; wait "$ticker" 2>/dev/null || true; fi
   end=$(date +%s)
   if [ "$rc" != 0 ]; then
     tail -n 40 "$LOGS/$target.log" >&2
@@ -133,26 +146,37 @@ double_charts_hash() {
   (cd "$TOOLS_DIR/kube/cmd/k3s/charts" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
 }
 
-build_kube() {
-  local dir=$TOOLS_DIR/kube flags="-trimpath -ldflags=-s -w CGO_ENABLED=0"
+# Hash of everything the k3s double and the kube components are built from.
+kube_hash() {
+  input_hash "$TOOLS_DIR/kube" "-trimpath -ldflags=-s -w CGO_ENABLED=0" "$K3S_DOUBLE_VERSION" "$KUBE_LDFLAGS" \
+    "$(double_charts_hash)"
+}
+
+build_k3s() {
+  local dir=$TOOLS_DIR/kube
   stage_double_charts
-  local bins=(kube-apiserver etcd kube-controller-manager k3s)
-  local hash; hash=$(input_hash "$dir" "$flags" "$K3S_DOUBLE_VERSION" "$KUBE_LDFLAGS" "$(double_charts_hash)")
-  if up_to_date kube "$hash" "${bins[@]}"; then log "kube: cached ($(sed -n 2p "$STAMPS/kube"))"; return; fi
-  local stage; stage=$(mktemp -d "$LOGS/kube.XXXXXX")
-  # The commands share almost every package, so the compile cache is paid once; identical flags
-  # keep it shared. CGO_ENABLED=0 gives static binaries that run on the lab's Debian 12 hosts.
-  # The upstream components are installed before the k3s double is built, so a problem in the
-  # double never withholds the harness binaries.
-  run_build kube-components "" env -C "$dir" CGO_ENABLED=0 go build -trimpath -ldflags "$KUBE_LDFLAGS" \
-    -o "$stage/" ./cmd/kube-apiserver ./cmd/etcd ./cmd/kube-controller-manager
-  install_bins "$stage" kube-apiserver etcd kube-controller-manager
-  run_build kube "$hash" env -C "$dir" CGO_ENABLED=0 go build -trimpath \
+  local hash; hash=$(kube_hash)
+  if up_to_date k3s "$hash" k3s; then log "k3s: cached ($(sed -n 2p "$STAMPS/k3s"))"; return; fi
+  local stage; stage=$(mktemp -d "$LOGS/k3s.XXXXXX")
+  # CGO_ENABLED=0 gives a static binary that runs on the lab's Debian 12 hosts; flags identical to
+  # the `kube` target's so the two share the compile cache (whichever runs second mostly links).
+  run_build k3s "$hash" env -C "$dir" CGO_ENABLED=0 go build -trimpath \
     -ldflags "$KUBE_LDFLAGS -X main.k3sVersion=$K3S_DOUBLE_VERSION" -o "$stage/" ./cmd/k3s
   install_bins "$stage" k3s
-  local total=$(( $(cat "$LOGS/kube-components.seconds") + $(cat "$LOGS/kube.seconds") ))
-  echo "$total" >"$LOGS/kube.seconds"
-  printf '%s\n%s\n' "$hash" "built $(date -u +%FT%TZ) in ${total}s" >"$STAMPS/kube"
+  rmdir "$stage"
+}
+
+build_kube() {
+  local dir=$TOOLS_DIR/kube
+  stage_double_charts
+  local bins=(kube-apiserver etcd kube-controller-manager)
+  local hash; hash=$(kube_hash)
+  if up_to_date kube "$hash" "${bins[@]}"; then log "kube: cached ($(sed -n 2p "$STAMPS/kube"))"; return; fi
+  local stage; stage=$(mktemp -d "$LOGS/kube.XXXXXX")
+  # The commands share almost every package, so the compile cache is paid once.
+  run_build kube "$hash" env -C "$dir" CGO_ENABLED=0 go build -trimpath -ldflags "$KUBE_LDFLAGS" \
+    -o "$stage/" ./cmd/kube-apiserver ./cmd/etcd ./cmd/kube-controller-manager
+  install_bins "$stage" "${bins[@]}"
   rmdir "$stage"
 }
 
@@ -243,7 +267,7 @@ build_helm() {
 
 publish_k3s_mirror() {
   # Same layout as a k3s GitHub release: <version>/k3s, sha256sum-amd64.txt, k3s-airgap-images-amd64.tar.zst
-  [ -x "$BIN/k3s" ] || die "k3s test double not built (run: tools/build.sh kube)"
+  [ -x "$BIN/k3s" ] || die "k3s test double not built (run: tools/build.sh k3s)"
   local dest=$CACHE/mirror/k3s/$K3S_DOUBLE_VERSION
   if [ "$FORCE" = 0 ] && [ -f "$dest/k3s" ] && cmp -s "$BIN/k3s" "$dest/k3s" && [ -f "$dest/sha256sum-amd64.txt" ]; then
     log "k3s-mirror: cached ($dest)"; return
@@ -266,6 +290,7 @@ publish_k3s_mirror() {
 
 for t in "${targets[@]}"; do
   case "$t" in
+    k3s) build_k3s ;;
     kube) build_kube ;;
     sealed-secrets) build_sealed_secrets ;;
     ollama) build_ollama ;;
