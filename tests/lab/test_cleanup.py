@@ -222,7 +222,8 @@ def test_up_cleans_leftovers_before_starting(paths: Paths, monkeypatch: pytest.M
     monkeypatch.setattr(lab, "_up", fake_up)
     lab.up()
     assert set(seen["procs"]) == {999}
-    assert seen["hosts"] == ["homelab", "akula-prime"]
+    assert seen["hosts"] == [name for name, _groups in inv.DEFAULT_HOSTS]
+    assert seen["hosts"] == ["homelab", "akula-prime", "akula-secundus"]
 
 
 def test_ssh_command_refuses_an_address_outside_the_subnet() -> None:

@@ -29,14 +29,21 @@ def _groups(node: dict, found: dict[str, set[str]] | None = None) -> dict[str, s
     return found
 
 
+# The default lab's hosts the homelab does not have: a second GPU workstation, so that
+# everything derived from the gpu_workstation group runs per host in `make lab`.
+LAB_ONLY = {"gpu_workstation": {"akula-secundus"}}
+
+
 def test_default_lab_has_the_homelab_group_structure(tmp_path: Path) -> None:
     data = inv.build(_default_inventory(tmp_path))
     homelab = yaml.safe_load((ROOT / "inventories/homelab/hosts.yml").read_text())
     # shai_control (the drift timer, ADR 0007) needs the shai CLI on the host: the default lab
     # leaves it out (the drift matrix covers drift_schedule with a shai test double).
     expected = {g: hosts for g, hosts in _groups(homelab["all"]).items() if g != "shai_control"}
+    for group, extra in LAB_ONLY.items():
+        expected[group] = expected[group] | extra
     assert _groups(data["all"]).keys() == expected.keys()
-    assert _groups(data["all"]) == expected  # same host names in the same groups
+    assert _groups(data["all"]) == expected  # the homelab's host names in the same groups, plus LAB_ONLY
     k3s = data["all"]["children"]["k3s_cluster"]["children"]["k3s_server"]["hosts"]["homelab"]
     assert k3s == {
         "ansible_host": "10.213.4.10",
@@ -51,7 +58,21 @@ def test_default_lab_has_the_homelab_group_structure(tmp_path: Path) -> None:
 
 def test_every_address_is_inside_the_subnet(tmp_path: Path) -> None:
     addresses = inv.host_addresses(inv.build(_default_inventory(tmp_path)))
-    assert addresses == {"homelab": "10.213.4.10", "akula-prime": "10.213.4.11"}
+    assert addresses == {
+        "homelab": "10.213.4.10",
+        "akula-prime": "10.213.4.11",
+        "akula-secundus": "10.213.4.12",
+    }
+
+
+def test_default_lab_has_two_gpu_workstations(tmp_path: Path) -> None:
+    groups = _groups(inv.build(_default_inventory(tmp_path))["all"])
+    assert groups["gpu_workstation"] == {"akula-prime", "akula-secundus"}
+    assert groups["k3s_server"] == {"homelab"} and groups["k3s_agent"] == set()
+    assert (
+        inv.describe_hosts()
+        == "homelab:k3s_server akula-prime:gpu_workstation akula-secundus:gpu_workstation"
+    )
 
 
 def test_build_refuses_a_host_outside_the_subnet(tmp_path: Path) -> None:
@@ -79,7 +100,11 @@ def test_check_inventory_file_refuses_the_homelab_inventory() -> None:
 
 def test_check_inventory_file_accepts_a_lab_inventory(tmp_path: Path) -> None:
     path = inv.write(_default_inventory(tmp_path), tmp_path / "hosts.yml")
-    assert inv.check_inventory_file(path, SUBNET) == {"homelab": "10.213.4.10", "akula-prime": "10.213.4.11"}
+    assert inv.check_inventory_file(path, SUBNET) == {
+        "homelab": "10.213.4.10",
+        "akula-prime": "10.213.4.11",
+        "akula-secundus": "10.213.4.12",
+    }
 
 
 def test_custom_hosts_and_groups(tmp_path: Path) -> None:

@@ -7,10 +7,12 @@
    source is listed as unverified, which is not drift).
 2. ``shai doctor -i inventories/lab`` must exit 0 (skipped, and said so, while the command does
    not exist).
-3. A summary: hosts and groups, the k3s version the server runs, the Applications, the Ollama
-   models the GPU host serves, the lab's URLs.
+3. Every ``gpu_workstation`` host's Ollama must answer ``/api/tags`` on its LAN address (asked
+   on the host itself); a lab without such a host says so and checks nothing here.
+4. A summary: hosts and groups, the k3s version the server runs, the Applications, the Ollama
+   models each GPU workstation serves, the lab's URLs.
 
-Exit 0 only when 1 and 2 passed; otherwise the exit code of the first step that failed. No
+Exit 0 only when 1, 2 and 3 passed; otherwise the exit code of the first step that failed. No
 converge happens here: the drift run is itself a converge-sized check.
 """
 
@@ -61,6 +63,11 @@ def _host(state: LabState, group: str) -> Any:
     return next((h for h in state.hosts if group in h.groups), None)
 
 
+def _hosts(state: LabState, group: str) -> list[Any]:
+    """Every host of ``group``, in the lab's order."""
+    return [h for h in state.hosts if group in h.groups]
+
+
 def _ssh_line(state: LabState, host: str, command: list[str]) -> str:
     proc = subprocess.run(
         ssh_command(state, host, command, batch=True), capture_output=True, text=True, check=False, timeout=30
@@ -71,8 +78,11 @@ def _ssh_line(state: LabState, host: str, command: list[str]) -> str:
     )
 
 
+Models = dict[str, list[str] | str]  # host -> the models its Ollama serves, or why it did not answer
+
+
 def _ollama_models(state: LabState, host: str, address: str) -> list[str] | str:
-    """The models the GPU host's Ollama serves, asked on the host itself (its LAN firewall
+    """The models a GPU workstation's Ollama serves, asked on the host itself (its LAN firewall
     answers the cluster, not this controller)."""
     url = f"http://{address}:{OLLAMA_PORT}/api/tags"
     try:
@@ -91,21 +101,43 @@ def _ollama_models(state: LabState, host: str, address: str) -> list[str] | str:
     return sorted(str(m.get("name", "?")) for m in data.get("models") or [])
 
 
-def summary(state: LabState, report: dict[str, Any] | None) -> None:
-    """One screen: hosts, k3s version, Applications, Ollama models, URLs."""
+def ollama_step(state: LabState) -> tuple[int, Models]:
+    """Every gpu_workstation host's Ollama answers (exit 1 naming those that do not)."""
+    console.rule("[bold]ollama[/]: every gpu_workstation host answers /api/tags")
+    gpus = _hosts(state, "gpu_workstation")
+    if not gpus:
+        console.print("[yellow]ollama: the lab has no gpu_workstation host; not checked[/]")
+        return 0, {}
+    found: Models = {h.name: _ollama_models(state, h.name, h.address) for h in gpus}
+    silent = sorted(name for name, models in found.items() if isinstance(models, str))
+    for name, models in found.items():
+        console.print(f"{name}: {'answers' if isinstance(models, list) else models}")
+    if silent:
+        console.print(
+            f"[red]ollama: {len(silent)} of {len(found)} GPU workstation(s) did not answer:[/] "
+            + ", ".join(silent)
+        )
+        return 1, found
+    console.print(f"ollama: all {len(found)} GPU workstation(s) answer")
+    return 0, found
+
+
+def summary(state: LabState, report: dict[str, Any] | None, models: Models | None = None) -> None:
+    """One screen: hosts, k3s version, Applications, Ollama models (per GPU workstation), URLs."""
     hosts = Table(title=f"lab {state.name} ({state.subnet})", show_lines=False)
     for col in ("host", "address", "groups"):
         hosts.add_column(col)
     for h in state.hosts:
         hosts.add_row(h.name, h.address, ", ".join(h.groups))
     console.print(hosts)
-    k3s, gpu = _host(state, "k3s_server"), _host(state, "gpu_workstation")
+    k3s, gpus = _host(state, "k3s_server"), _hosts(state, "gpu_workstation")
+    models = {} if models is None else models
     lines = []
     if k3s is not None:
         lines.append(f"k3s on {k3s.name}: {_ssh_line(state, k3s.name, ['k3s', '--version'])}")
-    if gpu is not None:
-        models = _ollama_models(state, gpu.name, gpu.address)
-        shown = ", ".join(models) if isinstance(models, list) else models
+    for gpu in gpus:
+        served = models[gpu.name] if gpu.name in models else _ollama_models(state, gpu.name, gpu.address)
+        shown = ", ".join(served) if isinstance(served, list) else served
         lines.append(f"Ollama models on {gpu.name}: {shown or 'none'}")
     console.print("\n".join(lines))
     apps = (report or {}).get("argocd", {}).get("applications") or []
@@ -132,8 +164,8 @@ def summary(state: LabState, report: dict[str, Any] | None) -> None:
             f"k3s API  https://{k3s.address}:6443  (kubeconfig ~/.cache/shai/k3s/{state.name}/kubeconfig)",
             f"GitOps   git://{k3s.address}/platform.git",
         ]
-    if gpu is not None:
-        urls.append(f"Ollama   http://{gpu.address}:{OLLAMA_PORT}")
+    for gpu in gpus:
+        urls.append(f"Ollama   http://{gpu.address}:{OLLAMA_PORT}  ({gpu.name})")
     urls.append(f"ssh      shai lab ssh --name {state.name} HOST")
     console.print("\n".join(urls))
 
@@ -159,18 +191,24 @@ def main(argv: list[str] | None = None) -> int:
     else:
         console.print("[yellow]doctor: `shai doctor` does not exist yet; not checked[/]")
         doctor = 0
+    try:
+        ollama, models = ollama_step(state)
+    except (LabError, OSError, subprocess.SubprocessError) as exc:
+        console.print(f"[red]ollama: not checked:[/] {exc}")
+        ollama, models = 1, {}
     console.rule("[bold]the lab[/]")
     try:
-        summary(state, report)
+        summary(state, report, models)
     except (LabError, OSError, subprocess.SubprocessError) as exc:  # the summary never hides a verdict
         console.print(f"[yellow]summary incomplete:[/] {exc}")
-    verdict = drift or doctor
+    verdict = drift or doctor or ollama
     s = (report or {}).get("summary") or {}
     console.print(
         f"[bold]{'ACCEPTED' if verdict == 0 else 'NOT ACCEPTED'}[/]: drift exit {drift} "
         f"(changed tasks {s.get('changed_tasks', '?')}, "
         f"Applications drifted {s.get('applications_drifted', '?')}, "
-        f"unverified {s.get('applications_unverified', '?')}), doctor exit {doctor}; report {report_dir}"
+        f"unverified {s.get('applications_unverified', '?')}), doctor exit {doctor}, "
+        f"ollama exit {ollama} ({len(models)} GPU workstation(s)); report {report_dir}"
     )
     return verdict
 

@@ -68,7 +68,7 @@ def up(
         list[str] | None,
         typer.Option(
             "--host",
-            help="NAME:GROUP[,GROUP] (repeatable). Default: homelab:k3s_server akula-prime:gpu_workstation.",
+            help=f"NAME:GROUP[,GROUP] (repeatable). Default: {inv.describe_hosts()}.",
         ),
     ] = None,
     inventory: Annotated[

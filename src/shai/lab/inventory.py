@@ -18,11 +18,19 @@ from shai.lab import net
 PARENT_GROUPS: Mapping[str, str] = {"k3s_server": "k3s_cluster", "k3s_agent": "k3s_cluster"}
 GROUP_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
-# The default lab mirrors the real homelab topology.
+# The default lab mirrors the real homelab topology, plus a second GPU workstation
+# (akula-secundus, lab only) so that everything derived from the gpu_workstation group is
+# exercised per host, never as "the" GPU host (docs/lab.md).
 DEFAULT_HOSTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("homelab", ("k3s_server",)),
     ("akula-prime", ("gpu_workstation",)),
+    ("akula-secundus", ("gpu_workstation",)),
 )
+
+
+def describe_hosts(hosts: Iterable[tuple[str, tuple[str, ...]]] = DEFAULT_HOSTS) -> str:
+    """``NAME:GROUP[,GROUP]`` specs separated by spaces (the ``--host`` syntax), e.g. for help texts."""
+    return " ".join(f"{name}:{','.join(groups)}" for name, groups in hosts)
 
 
 @dataclass(frozen=True)
