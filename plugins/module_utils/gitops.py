@@ -53,6 +53,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_gpu_hosts
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_values_check import check_values
 
 FILE_DIRECTIVE = "#@file:"
@@ -285,6 +286,15 @@ def render_tree(template_dir, values, secrets_dir=None):
         raise GitopsError("rendering needs the Python packages PyYAML and Jinja2")
     if not os.path.isdir(template_dir):
         raise GitopsError("template directory %s does not exist" % template_dir)
+    if gitops_gpu_hosts.VARIABLE in values:
+        # Checked once, with the DNS label of each host added (`slug`); a missing variable is
+        # left to the templates (StrictUndefined names it with the template).
+        try:
+            hosts = gitops_gpu_hosts.check(values[gitops_gpu_hosts.VARIABLE])
+        except gitops_gpu_hosts.GpuHostsError as exc:
+            raise GitopsError(str(exc))
+        values = dict(values)
+        values[gitops_gpu_hosts.VARIABLE] = hosts
     key = os.path.abspath(template_dir)
     env = _ENV_CACHE.get(key)
     if env is None:

@@ -35,7 +35,7 @@ ITEM_KEYS = {
     "gitops_charts": frozenset(["repo", "chart", "version", "crds", "oci"]),
     "gitops_workloads": frozenset(["requests", "limits", "storage", "cache"]),
     "gitops_hpa": frozenset(["min", "max", "cpu", "memory", "scale_up_pods"]),
-    "gitops_litellm_targets": frozenset(["service", "component", "port", "suffix"]),
+    "gitops_litellm_targets": frozenset(["service", "component", "port", "suffix", "per_gpu_host"]),
     "gitops_litellm_groups": frozenset(["mode"]),
     "gitops_kyverno_exceptions": frozenset(["why", "namespaces", "mesh_namespaces", "names", "controls", "images"]),
 }

@@ -14,7 +14,7 @@ import pytest
 # --import-mode=importlib: make this directory's helper modules (gitops_*.py) importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gitops_helpers import INVENTORY, REPO
+from gitops_helpers import GPU_INVENTORIES, INVENTORY, REPO
 
 from shai.gitops import core
 
@@ -32,6 +32,20 @@ def values(layout: core.Layout) -> dict[str, object]:
 @pytest.fixture(scope="session")
 def rendered(layout: core.Layout, values: dict[str, object]) -> dict[str, bytes]:
     return core.render(layout, values)
+
+
+@pytest.fixture(scope="session")
+def gpu_trees(
+    layout: core.Layout, values: dict[str, object], rendered: dict[str, bytes]
+) -> dict[int, tuple[dict[str, object], dict[str, bytes]]]:
+    """{number of GPU workstations: (values, rendered tree)} of the test inventory with 1, 2 and 3
+    GPU workstations (gitops_helpers.GPU_INVENTORIES; ADR 0309)."""
+    out: dict[int, tuple[dict[str, object], dict[str, bytes]]] = {1: (values, rendered)}
+    for count, inventory in GPU_INVENTORIES.items():
+        if count not in out:
+            more = core.load_values(layout, core.inventory_vars(inventory))
+            out[count] = (more, core.render(layout, more))
+    return out
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from gitops_helpers import GOLDEN, INVENTORY, REPO
+from gitops_helpers import GOLDEN, GPU_GOLDENS, GPU_INVENTORIES, INVENTORY, REPO
 from gitops_sealed import add_sealed_secrets, sealed_docs
 
 from shai.gitops import core
@@ -74,14 +74,28 @@ def _find(files: dict[str, bytes], kind: str, name: str, namespace: str | None =
     raise AssertionError(f"{kind} {namespace}/{name} not rendered")
 
 
-def test_golden(rendered: dict[str, bytes]) -> None:
-    """The rendered test tree equals tests/gitops/golden byte for byte (SHAI_UPDATE_GOLDEN=1 rewrites it)."""
-    if os.environ.get("SHAI_UPDATE_GOLDEN") == "1":
-        core.write(rendered, GOLDEN)
-    golden = core.read(GOLDEN)
-    assert sorted(golden) == sorted(rendered), "file set differs: SHAI_UPDATE_GOLDEN=1 pytest tests/gitops"
+@pytest.mark.parametrize("gpus", sorted(GPU_INVENTORIES))
+def test_golden(gpus: int, gpu_trees: dict[int, tuple[dict, dict[str, bytes]]]) -> None:
+    """The rendered test tree with 1, 2 and 3 GPU workstations equals its golden tree byte for
+    byte (SHAI_UPDATE_GOLDEN=1 rewrites them): golden/ for one; for more, golden/ overlaid with
+    golden-gpu<N>/, which holds exactly the files that differ (every one of them does)."""
+    rendered = gpu_trees[gpus][1]
+    update = os.environ.get("SHAI_UPDATE_GOLDEN") == "1"
+    if gpus == 1:
+        if update:
+            core.write(rendered, GOLDEN)
+        expected = core.read(GOLDEN)
+    else:
+        base = core.read(GOLDEN)
+        if update:
+            core.write({p: d for p, d in rendered.items() if base.get(p) != d}, GPU_GOLDENS[gpus])
+        overlay = core.read(GPU_GOLDENS[gpus])
+        stale = sorted(p for p, d in overlay.items() if base.get(p) == d)
+        assert not stale, f"golden-gpu{gpus} repeats golden/ files: SHAI_UPDATE_GOLDEN=1 pytest tests/gitops"
+        expected = {**base, **overlay}
+    assert sorted(expected) == sorted(rendered), "file set differs: SHAI_UPDATE_GOLDEN=1 pytest tests/gitops"
     for path in rendered:
-        assert golden[path] == rendered[path], f"{path} differs from the golden file"
+        assert expected[path] == rendered[path], f"{path} differs from the golden file ({gpus} GPU hosts)"
 
 
 def test_render_is_deterministic(layout: core.Layout) -> None:
@@ -181,19 +195,41 @@ def test_hpa_and_vpa(rendered: dict[str, bytes]) -> None:
     assert vpas and all(v["spec"]["updatePolicy"]["updateMode"] == "Off" for v in vpas)
 
 
-def test_litellm_gpu_primary_cpu_fallback_as_separate_groups(rendered: dict[str, bytes]) -> None:
+# The GPU workstations of the test inventories (hosts*.yml): inventory name -> (Service slug, address).
+GPU_HOSTS = {
+    "gpu": ("gpu", "10.213.250.20"),
+    "gpu-b": ("gpu-b", "10.213.250.21"),
+    "GPU_C.lab": ("gpu-c-lab", "10.213.250.22"),
+}
+
+
+def _gpu_hosts(gpus: int) -> list[tuple[str, str]]:
+    return list(GPU_HOSTS.values())[:gpus]
+
+
+@pytest.mark.parametrize("gpus", sorted(GPU_INVENTORIES))
+def test_litellm_gpu_primary_cpu_fallback_as_separate_groups(
+    gpus: int, gpu_trees: dict[int, tuple[dict, dict[str, bytes]]]
+) -> None:
+    rendered = gpu_trees[gpus][1]
     cm = _find(rendered, "ConfigMap", "litellm-config", "ai-services")
     config = yaml.safe_load(cm["data"]["config.yaml"])
     groups: dict[str, list[str]] = {}
     for m in config["model_list"]:
         groups.setdefault(m["model_name"], []).append(m["litellm_params"]["api_base"])
-    # Each group holds exactly one backend: GPU and CPU never share a group (LiteLLM #27362).
-    # Generated from the models manifest (tests/gitops/inventory/models.yml, ADR 0306): the GPU
-    # workstation through its in-cluster Service, the CPU Ollama through its own.
-    assert groups["chat"] == ["http://ollama-gpu.gpu-workloads.svc.cluster.local:11434"]
-    assert groups["chat-cpu"] == ["http://ollama.ai-services.svc.cluster.local:11434"]
-    models = {m["model_name"]: m["litellm_params"]["model"] for m in config["model_list"]}
-    assert models["chat"] == "ollama_chat/llama3.1:8b" and models["chat-cpu"] == "ollama_chat/llama3.2:3b"
+    # GPU and CPU never share a group (LiteLLM #27362). Generated from the models manifest
+    # (tests/gitops/inventory/models.yml, ADR 0306): one deployment per GPU workstation and model,
+    # each through its host's own in-cluster Service (ADR 0309); the CPU Ollama through its own.
+    per_host = [
+        f"http://ollama-gpu-{slug}.gpu-workloads.svc.cluster.local:11434" for slug, _a in _gpu_hosts(gpus)
+    ]
+    for group in ("chat", "code", "embeddings"):
+        assert groups[group] == per_host, group
+        assert groups[f"{group}-cpu"] == ["http://ollama.ai-services.svc.cluster.local:11434"], group
+    models: dict[str, set[str]] = {}
+    for m in config["model_list"]:
+        models.setdefault(m["model_name"], set()).add(m["litellm_params"]["model"])
+    assert models["chat"] == {"ollama_chat/llama3.1:8b"} and models["chat-cpu"] == {"ollama_chat/llama3.2:3b"}
     assert {"chat": ["chat-cpu"]} in config["router_settings"]["fallbacks"]
     assert {"embeddings": ["embeddings-cpu"]} in config["router_settings"]["fallbacks"]
     webui = _find(rendered, "Deployment", "open-webui", "ai-services")
@@ -201,6 +237,40 @@ def test_litellm_gpu_primary_cpu_fallback_as_separate_groups(rendered: dict[str,
     assert env["OPENAI_API_BASE_URL"] == "http://litellm.ai-services.svc.cluster.local:4000/v1"
     assert env["RAG_OPENAI_API_BASE_URL"] == env["OPENAI_API_BASE_URL"]
     assert env["RAG_EMBEDDING_ENGINE"] == "openai" and env["ENABLE_OLLAMA_API"] == "false"
+
+
+@pytest.mark.parametrize("gpus", sorted(GPU_INVENTORIES))
+def test_every_gpu_host_has_its_own_services(
+    gpus: int, gpu_trees: dict[int, tuple[dict, dict[str, bytes]]]
+) -> None:
+    """Ollama and ComfyUI of each GPU workstation: a selector-less Service named after the host
+    with an EndpointSlice holding exactly its address; nothing for hosts the inventory lacks."""
+    rendered = gpu_trees[gpus][1]
+    docs = [d for _p, d in _docs(rendered, "platform/ollama-gpu/")]
+    services = {d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
+    expected = {f"{base}-{slug}" for slug, _a in _gpu_hosts(gpus) for base in ("ollama-gpu", "comfyui")}
+    assert services == expected
+    for slug, address in _gpu_hosts(gpus):
+        for base, port in (("ollama-gpu", 11434), ("comfyui", 8188)):
+            svc = _find(rendered, "Service", f"{base}-{slug}", "gpu-workloads")
+            assert "selector" not in svc["spec"] and svc["spec"]["ports"][0]["port"] == port
+            eps = _find(rendered, "EndpointSlice", f"{base}-{slug}-gpu-host", "gpu-workloads")
+            assert eps["metadata"]["labels"]["kubernetes.io/service-name"] == f"{base}-{slug}"
+            assert eps["endpoints"] == [{"addresses": [address], "conditions": {"ready": True}}]
+        ann = _find(rendered, "Service", f"ollama-gpu-{slug}", "gpu-workloads")["metadata"]["annotations"]
+        assert (
+            ann["shai.vectorweight.com/ollama-models"]
+            == "llama3.1:8b,qwen2.5-coder:14b,nomic-embed-text:latest"
+        )
+    # No consumer is handed "the" GPU host: the gpu runners get every host, the rest use LiteLLM.
+    runners = _find(rendered, "Application", "arc-runners-gpu", "argocd")["spec"]["source"]["helm"][
+        "valuesObject"
+    ]
+    env = runners["template"]["spec"]["containers"][0]["env"]
+    assert env == [
+        {"name": "OLLAMA_GPU_HOSTS", "value": ",".join(f"{a}:11434" for _s, a in _gpu_hosts(gpus))}
+    ]
+    assert b"OLLAMA_GPU_HOST\n" not in b"".join(rendered.values())
 
 
 def _policies(files: dict[str, bytes]) -> dict[str, dict[str, dict]]:
@@ -235,19 +305,25 @@ def _is_every_private_range(excepted: list[str]) -> bool:
     )
 
 
-def test_network_policies_lan_egress_only_to_gpu_host(rendered: dict[str, bytes]) -> None:
-    """ai-services / gpu-workloads reach the LAN ONLY at the GPU workstation on 11434/8188; no
-    namespace reaches the GPU host on another port; every other address is the inventory's."""
+@pytest.mark.parametrize("gpus", sorted(GPU_INVENTORIES))
+def test_network_policies_lan_egress_only_to_gpu_host(
+    gpus: int, gpu_trees: dict[int, tuple[dict, dict[str, bytes]]]
+) -> None:
+    """ai-services / gpu-workloads / arc-runners reach the LAN ONLY at the GPU workstations, each
+    host its own /32 on exactly 11434/8188; no namespace reaches a GPU host on another port;
+    every other address is the inventory's."""
+    rendered = gpu_trees[gpus][1]
     policies = _policies(rendered)
-    for ns in ("ai-services", "gpu-workloads"):
+    gpu_blocks = {(f"{a}/32", (8188, 11434)) for _s, a in _gpu_hosts(gpus)}
+    for ns in ("ai-services", "gpu-workloads", "arc-runners"):
         assert policies[ns]["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-        gpu = policies[ns]["allow-gpu-workstation"]["egress"][0]
-        assert gpu["to"] == [{"ipBlock": {"cidr": "10.213.250.20/32"}}]
-        assert sorted(p["port"] for p in gpu["ports"]) == [8188, 11434]
-        blocks = {b for spec in policies[ns].values() for b in _egress_blocks(spec)}
-        assert blocks <= {("10.213.250.20/32", (8188, 11434)), ("0.0.0.0/0", (443,))}, blocks
-    allowed = {
-        ("10.213.250.20/32", (8188, 11434)),  # GPU workstation (shai_gpu_host)
+        rules = policies[ns]["allow-gpu-workstation"]["egress"]
+        assert [r["to"] for r in rules] == [[{"ipBlock": {"cidr": f"{a}/32"}}] for _s, a in _gpu_hosts(gpus)]
+        assert all(sorted(p["port"] for p in r["ports"]) == [8188, 11434] for r in rules)
+        if ns != "arc-runners":
+            blocks = {b for spec in policies[ns].values() for b in _egress_blocks(spec)}
+            assert blocks <= gpu_blocks | {("0.0.0.0/0", (443,))}, blocks
+    allowed = gpu_blocks | {
         ("10.213.250.10/32", (6443,)),  # API server (gitops_kube_api_cidrs, k3s_api_port)
         ("10.43.0.1/32", (443,)),  # the kubernetes Service
         ("10.213.250.10/32", (9100, 10250)),  # node-exporter, kubelet (monitoring)
@@ -487,9 +563,66 @@ def test_plain_secret_in_secrets_dir_refuses_to_render(
 
 def test_missing_variable_names_the_template(layout: core.Layout, values: dict) -> None:
     broken = dict(values)
-    del broken["shai_gpu_host"]
-    with pytest.raises(core.GitopsError, match=r"templates/.*\.j2.*'shai_gpu_host' is undefined"):
+    del broken["shai_gpu_hosts"]
+    with pytest.raises(core.GitopsError, match=r"templates/.*\.j2.*'shai_gpu_hosts' is undefined"):
         core.render(layout, broken)
+
+
+@pytest.mark.parametrize(
+    ("hosts", "message"),
+    [
+        ([], r"shai_gpu_hosts is empty: the inventory's gpu_workstation group holds no host"),
+        ("10.213.250.20", r"shai_gpu_hosts must be a list of \{name, address\}"),
+        (
+            [{"name": "gpu", "address": "10.213.250.20"}, {"name": "gpu-b", "address": "not an address"}],
+            r"shai_gpu_hosts\[1\] \(gpu-b\): address 'not an address' is not an IP address or a host name",
+        ),
+        ([{"name": "gpu"}], r"shai_gpu_hosts\[0\] \(gpu\): address None is not an IP address"),
+        (
+            [{"name": "gpu.a", "address": "10.213.250.20"}, {"name": "GPU_A", "address": "10.213.250.21"}],
+            r"shai_gpu_hosts\[1\] \(GPU_A\): its Services would be named like those of gpu.a",
+        ),
+        ([{"name": "__", "address": "10.213.250.20"}], r"\(__\): the host name gives no DNS label"),
+        ([{"name": "gpu", "adress": "10.213.250.20"}], r"\(gpu\): unknown key\(s\) adress"),
+    ],
+)
+def test_bad_gpu_hosts_name_the_variable(
+    layout: core.Layout, values: dict, hosts: object, message: str
+) -> None:
+    with pytest.raises(core.GitopsError, match=message):
+        core.render(layout, {**values, "shai_gpu_hosts": hosts})
+
+
+def test_gpu_host_by_name_is_an_external_name_but_no_network_policy(
+    layout: core.Layout, values: dict
+) -> None:
+    """A GPU workstation known by a host name: its Services are ExternalName; the NetworkPolicy
+    egress needs its address, so the render stops naming the value (no silent wide allow)."""
+    by_name = {**values, "shai_gpu_hosts": [{"name": "gpu", "address": "gpu.example.test"}]}
+    with pytest.raises(
+        core.GitopsError, match=r"network-policies.*'gpu.example.test' is not an IP address or CIDR"
+    ):
+        core.render(layout, by_name)
+    no_policies = core.load_values(
+        layout, {**by_name, "gitops_components": {"network-policies": {"enabled": False}}}
+    )
+    files = core.render(layout, no_policies)
+    svc = _find(files, "Service", "ollama-gpu-gpu", "gpu-workloads")["spec"]
+    assert svc["type"] == "ExternalName" and svc["externalName"] == "gpu.example.test"
+    assert not [d for _p, d in _docs(files, "platform/ollama-gpu/") if d["kind"] == "EndpointSlice"]
+
+
+@pytest.mark.parametrize("gpus", [2, 3])
+def test_more_gpu_hosts_validate(
+    gpus: int, gpu_trees: dict[int, tuple[dict, dict[str, bytes]]], layout: core.Layout, tmp_path: Path
+) -> None:
+    """The 2- and 3-host trees pass every validate rule (endpoints: each host's flow allowed;
+    models: each host's Service annotates what LiteLLM routes to it)."""
+    out = tmp_path / "tree"
+    core.write(gpu_trees[gpus][1], out)
+    add_sealed_secrets(out)
+    _count, findings = core.validate(out, layout.crds, "1.33")
+    assert [str(f) for f in findings if f.severity == "error"] == []
 
 
 def test_disabled_component_drops_app_and_manifests(layout: core.Layout, values: dict) -> None:
