@@ -35,6 +35,8 @@ PACKAGES: tuple[str, ...] = (
     "less",
     "systemd-timesyncd",
 )
+# How often a long build step reports that it is still going (and what it is doing).
+PROGRESS_EVERY_S = 30.0
 # Bump when the post-install customisation below changes.
 RECIPE_REVISION = 1
 MARKER = ".shai-rootfs"
@@ -113,6 +115,18 @@ def _customise(root: Path, run: Callable[[list[str]], None]) -> None:
     run(["chroot", str(root), "systemctl", "enable", "shai-ssh-hostkeys.service"])
 
 
+def _last_step(log: Path) -> str:
+    """debootstrap's latest ``I:`` line (what it is doing now), from the build log."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
+            tail = f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return "no log yet"
+    steps = [line[3:].strip() for line in tail if line.startswith("I: ")]
+    return steps[-1] if steps else "starting"
+
+
 def build(rootfs: Path, log: Path, progress: Callable[[str], None] = lambda _m: None) -> float:
     """Build the rootfs into a temporary sibling directory and rename it into place atomically.
 
@@ -127,7 +141,17 @@ def build(rootfs: Path, log: Path, progress: Callable[[str], None] = lambda _m: 
         def run(cmd: list[str]) -> None:
             out.write(f"$ {' '.join(cmd)}\n")
             out.flush()
-            subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=True)
+            began = time.monotonic()
+            with subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT) as proc:
+                while True:
+                    try:
+                        rc = proc.wait(timeout=PROGRESS_EVERY_S)
+                        break
+                    except subprocess.TimeoutExpired:
+                        took = time.monotonic() - began
+                        progress(f"  ... {cmd[0]}: {took:.0f}s elapsed; {_last_step(log)}")
+            if rc != 0:
+                raise subprocess.CalledProcessError(rc, cmd)
 
         try:
             progress(f"debootstrap {SUITE} (once; cached at {rootfs})")
