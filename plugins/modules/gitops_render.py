@@ -46,7 +46,11 @@ options:
   values:
     description:
       - Variables for the templates (override C(gitops/values.yml) key by key; dicts merged).
-      - Must include C(shai_domain), C(shai_gpu_host), C(shai_k3s_api_host) and C(gitops_repo_url).
+      - Must include C(shai_domain), C(shai_gpu_hosts), C(shai_k3s_api_host) and C(gitops_repo_url).
+      - C(shai_gpu_hosts) is a non-empty list of C({name, address}), one per host of the inventory's
+        C(gpu_workstation) group (the inventories build it in C(group_vars/all)); each host gets its
+        own Services, LiteLLM deployments and NetworkPolicy egress. An empty list, or an address that
+        is neither an IP address nor a host name, fails the task naming the variable and the entry.
     type: dict
     required: true
   gitops_dir:
