@@ -1,8 +1,10 @@
-"""testinfra checks of a converged gpu_workstation lab host (molecule scenario gpu_workstation).
+"""testinfra checks of every converged gpu_workstation lab host (molecule scenario gpu_workstation).
 
 Run against the scenario's lab (after `molecule converge -s gpu_workstation`):
     SHAI_GPU_LAB_INVENTORY=<molecule ephemeral dir>/inventory .venv/bin/pytest -m lab -s tests/gpu
-Prints the `systemd-analyze security` exposure of both live units.
+Every test runs once per host of the inventory's gpu_workstation group (the scenario has two);
+an inventory without such a host fails rather than checking nothing. Prints the
+`systemd-analyze security` exposure of both live units on each host.
 """
 
 from __future__ import annotations
@@ -20,11 +22,27 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def host():  # type: ignore[no-untyped-def]
+def _gpu_workstations() -> list[str]:
+    """The inventory's gpu_workstation hosts (read at collection time; none without an inventory)."""
+    if not INVENTORY:
+        return []
+    from testinfra.utils.ansible_runner import AnsibleRunner
+
+    return AnsibleRunner(INVENTORY).get_hosts("gpu_workstation")
+
+
+GPU_WORKSTATIONS = _gpu_workstations()
+
+
+def test_the_inventory_has_gpu_workstations() -> None:
+    assert GPU_WORKSTATIONS, f"{INVENTORY}: no host in group gpu_workstation, nothing to check"
+
+
+@pytest.fixture(scope="module", params=GPU_WORKSTATIONS)
+def host(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     import testinfra
 
-    return testinfra.get_host(f"ansible://akula-prime?ansible_inventory={INVENTORY}")
+    return testinfra.get_host(f"ansible://{request.param}?ansible_inventory={INVENTORY}")
 
 
 def test_service_users_and_units(host) -> None:  # type: ignore[no-untyped-def]
@@ -57,7 +75,7 @@ def test_exposure_scores(host) -> None:  # type: ignore[no-untyped-def]
     for unit in ("ollama.service", "comfyui.service"):
         out = host.check_output(f"systemd-analyze security --no-pager {unit} | tail -n 1")
         score = float(re.search(r"exposure level for \S+: ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
-        print(f"live systemd-analyze security {unit}: exposure {score}")
+        print(f"live systemd-analyze security {unit} on {host.backend.host}: exposure {score}")
         assert score <= 4.5
 
 
