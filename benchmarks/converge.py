@@ -1,10 +1,11 @@
 """No-op converge of the default lab: wall time and the slowest tasks (target: <= 45 s, changed=0).
 
-Uses the default lab of `make lab` (homelab = k3s server, akula-prime = GPU workstation): brings
-it up if it is not (`shai lab up`), converges once untimed unless `--no-warmup`, then runs
-`shai lab run-site --profile` (callback vectorweight.shai.converge_profile) and prints the wall
-time with its target, the changed count per host, the play wall times and the top 10 tasks summed
-over hosts. `--rounds N` repeats the no-op run and reports the median. Needs root (the lab).
+Uses the default lab of `make lab` (homelab = k3s server, akula-prime and akula-secundus = GPU
+workstations): brings it up if it is not (`shai lab up`), converges once untimed unless
+`--no-warmup`, then runs `shai lab run-site --profile` (callback vectorweight.shai.converge_profile)
+and prints the wall time with its target, the changed count per host, the play wall times and the
+top 10 tasks summed over hosts. `--rounds N` repeats the no-op run and reports the median. Needs
+root (the lab).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/lab.py            # warm up + converges (default)
     .venv/bin/python benchmarks/lab.py --cold     # also a cold up: base rootfs built from scratch
+    .venv/bin/python benchmarks/lab.py --no-converge --host homelab:k3s_server --host gpu1:gpu_workstation
+                                                  # another topology (default: `make lab`'s three hosts)
 
 --cold builds the base rootfs into a throw-away cache directory (SHAI_CACHE=<tmp>), so the real
 cache and any lab that uses it are left alone. Needs root. Prints figures; asserts nothing.
@@ -23,7 +25,8 @@ from shai.lab import inventory as inv
 from shai.lab.lab import Lab, Paths, repo_root
 
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
-HOSTS = ["homelab:k3s_cluster,k3s_server", "akula-prime:gpu_workstation"]
+# The topology `make lab` boots (inventory.DEFAULT_HOSTS), unless --host is given.
+HOSTS = inv.describe_hosts().split()
 
 
 def timed_up(lab: Lab) -> float:
@@ -75,7 +78,12 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="also measure a cold up (fresh rootfs build)")
     parser.add_argument("--playbook", default="site.yml", help="playbook to converge (default: site.yml)")
     parser.add_argument("--no-converge", action="store_true", help="only measure up/down")
+    parser.add_argument(
+        "--host", action="append", help=f"NAME:GROUP[,GROUP] (repeatable; default: {' '.join(HOSTS)})"
+    )
     args = parser.parse_args()
+    if args.host:
+        HOSTS[:] = args.host
     figures: list[tuple[str, str]] = []
 
     if args.cold:
@@ -83,14 +91,16 @@ def main() -> None:
         try:
             # Subnets still come from the real allocation table: no clash with running labs.
             cold = Lab("bench-cold", Paths(cache=tmp, subnet_table=Paths().table))
-            figures.append(("lab up, cold (debootstrap + boot, 2 hosts)", f"{timed_up(cold):.1f} s"))
+            figures.append(
+                (f"lab up, cold (debootstrap + boot, {len(HOSTS)} hosts)", f"{timed_up(cold):.1f} s")
+            )
             figures.append(("lab down", f"{timed_down(cold):.1f} s"))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
     lab = Lab("bench")
     Lab("bench").ensure_rootfs()  # a warm figure needs a warm cache
-    figures.append(("lab up, warm (2 hosts)", f"{timed_up(lab):.1f} s"))
+    figures.append((f"lab up, warm ({len(HOSTS)} hosts)", f"{timed_up(lab):.1f} s"))
     try:
         if not args.no_converge:
             state = lab.state()
