@@ -12,13 +12,13 @@ HERE = Path(__file__).resolve().parent
 INVENTORY = HERE / "inventory" / "hosts.yml"  # models.yml beside it is the models manifest
 GOLDEN = HERE / "golden"
 # The test inventory with 1, 2 and 3 GPU workstations (ADR 0309) and its golden tree: golden/ for
-# one host; for more, golden-gpu<N>/ holds only the files that differ from golden/.
+# one host; for more, gpu<N>/golden/ holds only the files that differ from golden/.
 GPU_INVENTORIES = {
     1: INVENTORY,
     2: HERE / "inventory" / "hosts-gpu2.yml",
     3: HERE / "inventory" / "hosts-gpu3.yml",
 }
-GPU_GOLDENS = {1: GOLDEN, 2: HERE / "golden-gpu2", 3: HERE / "golden-gpu3"}
+GPU_GOLDENS = {1: GOLDEN, 2: HERE / "gpu2" / "golden", 3: HERE / "gpu3" / "golden"}
 REPO = core.repo_root()
 
 

@@ -78,7 +78,7 @@ def _find(files: dict[str, bytes], kind: str, name: str, namespace: str | None =
 def test_golden(gpus: int, gpu_trees: dict[int, tuple[dict, dict[str, bytes]]]) -> None:
     """The rendered test tree with 1, 2 and 3 GPU workstations equals its golden tree byte for
     byte (SHAI_UPDATE_GOLDEN=1 rewrites them): golden/ for one; for more, golden/ overlaid with
-    golden-gpu<N>/, which holds exactly the files that differ (every one of them does)."""
+    gpu<N>/golden/, which holds exactly the files that differ (every one of them does)."""
     rendered = gpu_trees[gpus][1]
     update = os.environ.get("SHAI_UPDATE_GOLDEN") == "1"
     if gpus == 1:
@@ -91,7 +91,7 @@ def test_golden(gpus: int, gpu_trees: dict[int, tuple[dict, dict[str, bytes]]]) 
             core.write({p: d for p, d in rendered.items() if base.get(p) != d}, GPU_GOLDENS[gpus])
         overlay = core.read(GPU_GOLDENS[gpus])
         stale = sorted(p for p, d in overlay.items() if base.get(p) == d)
-        assert not stale, f"golden-gpu{gpus} repeats golden/ files: SHAI_UPDATE_GOLDEN=1 pytest tests/gitops"
+        assert not stale, f"gpu{gpus}/golden repeats golden/ files: SHAI_UPDATE_GOLDEN=1 pytest tests/gitops"
         expected = {**base, **overlay}
     assert sorted(expected) == sorted(rendered), "file set differs: SHAI_UPDATE_GOLDEN=1 pytest tests/gitops"
     for path in rendered:
