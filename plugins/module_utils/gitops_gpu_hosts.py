@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vectorweight
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The GPU workstations of the GitOps tree: ``shai_gpu_hosts`` checked and named (ADR 0309).
+"""The GPU workstations of the GitOps tree: ``shai_gpu_hosts`` checked and named (ADR 0310).
 
 The inventory builds ``shai_gpu_hosts`` from its ``gpu_workstation`` group (group_vars/all),
 one ``{name, address}`` per host: ``name`` the inventory host name, ``address`` where the

@@ -39,7 +39,7 @@ def gpu_trees(
     layout: core.Layout, values: dict[str, object], rendered: dict[str, bytes]
 ) -> dict[int, tuple[dict[str, object], dict[str, bytes]]]:
     """{number of GPU workstations: (values, rendered tree)} of the test inventory with 1, 2 and 3
-    GPU workstations (gitops_helpers.GPU_INVENTORIES; ADR 0309)."""
+    GPU workstations (gitops_helpers.GPU_INVENTORIES; ADR 0310)."""
     out: dict[int, tuple[dict[str, object], dict[str, bytes]]] = {1: (values, rendered)}
     for count, inventory in GPU_INVENTORIES.items():
         if count not in out:

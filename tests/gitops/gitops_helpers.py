@@ -11,7 +11,7 @@ from shai.gitops import core
 HERE = Path(__file__).resolve().parent
 INVENTORY = HERE / "inventory" / "hosts.yml"  # models.yml beside it is the models manifest
 GOLDEN = HERE / "golden"
-# The test inventory with 1, 2 and 3 GPU workstations (ADR 0309) and its golden tree: golden/ for
+# The test inventory with 1, 2 and 3 GPU workstations (ADR 0310) and its golden tree: golden/ for
 # one host; for more, gpu<N>/golden/ holds only the files that differ from golden/.
 GPU_INVENTORIES = {
     1: INVENTORY,

@@ -1,4 +1,4 @@
-"""The validate rules on a tree with several GPU workstations (ADR 0309): the 2-host test tree
+"""The validate rules on a tree with several GPU workstations (ADR 0310): the 2-host test tree
 passes (test_render.py), and breaking ONE host's wiring is caught and named — its egress, the
 models its Service declares, the Service itself."""
 

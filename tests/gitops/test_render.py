@@ -219,7 +219,7 @@ def test_litellm_gpu_primary_cpu_fallback_as_separate_groups(
         groups.setdefault(m["model_name"], []).append(m["litellm_params"]["api_base"])
     # GPU and CPU never share a group (LiteLLM #27362). Generated from the models manifest
     # (tests/gitops/inventory/models.yml, ADR 0306): one deployment per GPU workstation and model,
-    # each through its host's own in-cluster Service (ADR 0309); the CPU Ollama through its own.
+    # each through its host's own in-cluster Service (ADR 0310); the CPU Ollama through its own.
     per_host = [
         f"http://ollama-gpu-{slug}.gpu-workloads.svc.cluster.local:11434" for slug, _a in _gpu_hosts(gpus)
     ]

@@ -1,4 +1,4 @@
-"""`shai-models sync` pulls into EACH host's own Ollama (ADR 0309): the manifest's ollama_url is
+"""`shai-models sync` pulls into EACH host's own Ollama (ADR 0310): the manifest's ollama_url is
 templated on every host of the target's group, the way inventories/*/models.yml write the
 gpu_workstation target (`http://{{ ansible_host | default(inventory_hostname) }}:11434`).
 

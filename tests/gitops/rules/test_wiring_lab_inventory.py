@@ -1,6 +1,6 @@
 """The lab inventory's tree (inventories/lab/group_vars + the hosts file `shai lab up` writes,
 built by the lab's own inventory generator) renders and passes every check with the catalog's
-SealedSecrets — for the lab's default topology and with 1 or 3 GPU workstations (ADR 0309)."""
+SealedSecrets — for the lab's default topology and with 1 or 3 GPU workstations (ADR 0310)."""
 
 from __future__ import annotations
 
