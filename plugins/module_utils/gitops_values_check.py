@@ -79,4 +79,34 @@ def check_values(defaults, overrides):
                 errors.extend(_unknown("%s.%s" % (var, name), item, allowed))
                 if var == "gitops_namespaces" and isinstance(item.get("network"), dict):
                     errors.extend(_unknown("%s.%s.network" % (var, name), item["network"], NETWORK_KEYS))
+    errors.extend(_longhorn_backup(defaults, overrides))
+    return errors
+
+
+LONGHORN_TARGET_SCHEMES = ("nfs://", "s3://", "cifs://", "azblob://")
+LONGHORN_JOB_KEYS = frozenset(["task", "cron", "retain", "concurrency"])
+
+
+def _longhorn_backup(defaults, overrides):
+    """gitops_longhorn_backup (docs/backup.md): known keys, a target Longhorn understands, the
+    credentials Secret its scheme needs, five-field crons."""
+    merged = dict(defaults.get("gitops_longhorn_backup") or {})
+    given = overrides.get("gitops_longhorn_backup")
+    if not isinstance(given, dict):
+        return []
+    merged.update(given)
+    errors = _unknown("gitops_longhorn_backup", given, defaults.get("gitops_longhorn_backup") or {}, "key")
+    target = str(merged.get("target") or "")
+    if target and not target.startswith(LONGHORN_TARGET_SCHEMES):
+        errors.append("gitops_longhorn_backup.target %r: Longhorn backup targets start with %s"
+                      % (target, ", ".join(LONGHORN_TARGET_SCHEMES)))
+    if target and not target.startswith("nfs://") and not merged.get("credential_secret"):
+        errors.append("gitops_longhorn_backup.target %r needs credential_secret (a sealed Secret of the catalog in "
+                      "longhorn-system with the store's keys)" % target)
+    for name, job in sorted((merged.get("jobs") or {}).items()):
+        if not isinstance(job, dict):
+            continue
+        errors.extend(_unknown("gitops_longhorn_backup.jobs.%s" % name, job, LONGHORN_JOB_KEYS, "key"))
+        if len(str(job.get("cron", "")).split()) != 5:
+            errors.append("gitops_longhorn_backup.jobs.%s.cron %r: five cron fields" % (name, job.get("cron")))
     return errors

@@ -31,6 +31,7 @@ EXISTING_SECRET_KEYS = frozenset(["existingSecret", "existingSecretName", "githu
 SECRET_VALUE_PATHS = {
     "gitlab-runner": [("runners", "secret")],
     "gitlab": [("global", "initialRootPassword", "secret")],
+    "longhorn": [("defaultBackupStore", "backupTargetCredentialSecret")],  # docs/backup.md
 }
 TLS_KEYS = frozenset(["tls.crt", "tls.key", "ca.crt"])
 # Secrets a chart creates at run time (a hook Job), not rendered: chart -> name patterns (fnmatch).
