@@ -63,7 +63,9 @@ else
   rm -rf "$VENV"
   "$UV" venv --quiet --python "$PY" "$VENV" >&2
   # --require-hashes: every package must match the lock's hashes (nothing unpinned slips in).
-  "$UV" pip sync --quiet --require-hashes --python "$VENV/bin/python" "$LOCK" >&2
+  # --compile-bytecode: litellm imports ~40 s of modules uncompiled, and the environment may set
+  # PYTHONDONTWRITEBYTECODE, so the .pyc files are written here once.
+  "$UV" pip sync --quiet --require-hashes --compile-bytecode --python "$VENV/bin/python" "$LOCK" >&2
   # LITELLM_LOCAL_MODEL_COST_MAP: importing litellm must not fetch its cost map from the internet.
   LITELLM_LOCAL_MODEL_COST_MAP=True "$VENV/bin/python" -c 'import litellm.proxy.proxy_server' >/dev/null 2>&1 \
     || die "the built venv cannot import litellm.proxy.proxy_server"
