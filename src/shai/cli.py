@@ -10,9 +10,10 @@ import importlib
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from shai import __version__
+from shai.clihelp import HelpGroup
+from shai.clikit import MARKUP
 
 # (sub-command name, module path, attribute holding the typer app)
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -26,7 +27,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class _LazyGroup(TyperGroup):
+class _LazyGroup(HelpGroup):
     """Import a sub-command group only when it is invoked (or listed by ``--help``)."""
 
     def list_commands(self, ctx: Any) -> list[str]:
@@ -64,6 +65,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     cls=_LazyGroup,
+    rich_markup_mode=MARKUP,
 )
 
 

@@ -9,35 +9,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
-from shai.clikit import EXIT_ERROR, fail
-from shai.models import hub
-from shai.models import manifest as mf
-from shai.models import sync as syncmod
+from shai.clihelp import HelpGroup
+from shai.clikit import EXIT_ERROR, MARKUP, fail, lazy_console, lazy_module, real_console
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from shai.models import hub
+    from shai.models import manifest as mf
+    from shai.models import sync as syncmod
+else:  # imported when a command uses them, not for --help (docs/performance.md)
+    hub = lazy_module("shai.models.hub")
+    mf = lazy_module("shai.models.manifest")
+    syncmod = lazy_module("shai.models.sync")
 
 app = typer.Typer(
     name="models",
     help="Models: one manifest, verified downloads from Hugging Face and mirrors, hosts in line.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=MARKUP,
+    cls=HelpGroup,
 )
-console = Console(stderr=True)
-out = Console()
+console = lazy_console(stderr=True)
+out = lazy_console()
 
 DEFAULT_INVENTORY = Path("inventories/homelab/hosts.yml")
 
@@ -83,13 +83,22 @@ def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=real_console(console),
         transient=False,
     )
 
@@ -224,6 +233,8 @@ def download_hf(
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
     else:
+        from rich.table import Table
+
         table = Table(title=f"{repo}@{report.commit} → {report.dest}")
         for col in ("file", "size", "check", "status"):
             table.add_column(col)
@@ -296,6 +307,8 @@ def pin(
         )
         return
     verb = "would pin" if dry_run else "pinned"
+    from rich.table import Table
+
     table = Table(title=f"{path}{' (dry run: nothing written)' if dry_run else ''}")
     for col in ("entry", "repo", "revision", "commit", "status"):
         table.add_column(col)
@@ -350,6 +363,8 @@ def list_cmd(
     if as_json:
         out.print_json(json.dumps(rows))
         return
+    from rich.table import Table
+
     table = Table(title=str(_manifest_path(inventory, manifest)))
     for col in ("target", "hosts", "kind", "name", "source", "dest"):
         table.add_column(col)
@@ -420,6 +435,8 @@ def _report(rep: syncmod.SyncReport, as_json: bool, title: str, only_problems: b
             )
         )
         return
+    from rich.table import Table
+
     table = Table(title=title)
     for col in ("host", "target", "kind", "name", "status", "detail"):
         table.add_column(col)
@@ -478,6 +495,8 @@ def verify(
         if as_json:
             out.print_json(json.dumps({"commit": commit, "files": [c.__dict__ for c in checks]}))
         else:
+            from rich.table import Table
+
             table = Table(title=f"{local} vs {repo}@{commit}")
             for col in ("file", "algorithm", "status"):
                 table.add_column(col)

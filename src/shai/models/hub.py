@@ -125,6 +125,75 @@ def endpoint_token(
     return (str(allowed) if allowed else None), str(withheld)
 
 
+def _api_error(
+    status: int | None, code: str | None, detail: str, repo: str, revision: str, token: str | None
+) -> HubError:
+    """The Hub's API error as one sentence (the same sentences huggingface_hub's errors gave)."""
+    if code == "GatedRepo":
+        return HubError(_gated_message(repo, token))
+    if code == "RepoNotFound" or (status == 401 and code is None):
+        hint = "" if token else " (or it is private: set HF_TOKEN)"
+        return HubError(f"repository {repo} not found on the Hub{hint}")
+    if code == "RevisionNotFound":
+        return HubError(f"revision {revision!r} not found in {repo}")
+    if status is not None:
+        return HubError(f"the Hub answered HTTP {status} for {repo}@{revision}: {detail}")
+    return HubError(f"{repo}@{revision}: {detail}")
+
+
+def _api_pages(url: str, repo: str, revision: str, token: str | None) -> Any:
+    """GET a Hub API URL and every page after it (``Link: <...>; rel="next"``); yields JSON.
+
+    The standard library's HTTP client (module_utils/download's opener): importing
+    huggingface_hub for two GET requests cost more than a second before the first byte.
+    """
+    import json
+    import re
+    from urllib.error import HTTPError, URLError
+
+    next_url: str | None = url
+    while next_url:
+        try:
+            with dl._request(next_url, token=token, timeout=30.0) as resp:
+                body = resp.read()
+                link = resp.headers.get("Link") or ""
+        except HTTPError as exc:
+            detail = f"{exc.code} {exc.reason} for url: {next_url}"
+            message = exc.headers.get("X-Error-Message") if exc.headers is not None else None
+            code = exc.headers.get("X-Error-Code") if exc.headers is not None else None
+            exc.close()
+            raise _api_error(
+                exc.code, code, f"{detail} ({message})" if message else detail, repo, revision, token
+            ) from None
+        except (TimeoutError, URLError, OSError) as exc:
+            why = f"cannot reach {next_url}: {getattr(exc, 'reason', exc)}"
+            raise _api_error(None, None, why, repo, revision, token) from None
+        try:
+            yield json.loads(body)
+        except ValueError:
+            raise _api_error(None, None, f"{next_url} did not answer JSON", repo, revision, token) from None
+        found = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', link)
+        next_url = found.group(1) if found else None
+
+
+def _api_base(endpoint: str | None, repo: str, repo_type: str) -> str:
+    kind = {"model": "models", "dataset": "datasets", "space": "spaces"}.get(repo_type)
+    if kind is None:
+        raise HubError(f"repo type must be model, dataset or space, not {repo_type!r}")
+    return f"{_endpoint(endpoint)}/api/{kind}/{repo}"
+
+
+def _commit_of(repo: str, revision: str, token: str | None, endpoint: str | None, repo_type: str) -> str:
+    from urllib.parse import quote
+
+    url = f"{_api_base(endpoint, repo, repo_type)}/revision/{quote(revision, safe='')}"
+    info = next(iter(_api_pages(url, repo, revision, token)))
+    sha = info.get("sha") if isinstance(info, dict) else None
+    if not isinstance(sha, str) or not sha:
+        raise HubError(f"the Hub did not name the commit of {repo}@{revision}")
+    return sha
+
+
 def resolve_commit(
     repo: str,
     revision: str = "main",
@@ -134,15 +203,30 @@ def resolve_commit(
     token_over_http: bool = False,
 ) -> str:
     """The commit ``revision`` (branch, tag or commit) of ``repo`` points at now."""
-    from huggingface_hub import HfApi
-
     token, withheld = endpoint_token(token, endpoint, token_over_http)
-    api = HfApi(endpoint=_endpoint(endpoint), token=token or False)
     try:
-        info = api.repo_info(repo, revision=revision, repo_type=repo_type, token=token or False)
-    except Exception as exc:
-        raise _hub_error(exc, repo, revision, token, withheld) from None
-    return str(info.sha)
+        return _commit_of(repo, revision, token, endpoint, repo_type)
+    except HubError as exc:
+        raise HubError(f"{exc} ({withheld})") if withheld and not token else exc from None
+
+
+def _selected(
+    files: list[RemoteFile], include: list[str] | None, exclude: list[str] | None
+) -> list[RemoteFile]:
+    """huggingface_hub's allow/ignore rule: fnmatchcase, a pattern ending in ``/`` is a folder."""
+
+    def norm(patterns: list[str] | None) -> list[str] | None:
+        if not patterns:
+            return None
+        return [p.replace("\\", "/") + ("*" if p.endswith("/") else "") for p in patterns]
+
+    allow, ignore = norm(include), norm(exclude)
+    return [
+        f
+        for f in files
+        if (allow is None or any(fnmatch.fnmatchcase(f.path, p) for p in allow))
+        and not (ignore is not None and any(fnmatch.fnmatchcase(f.path, p) for p in ignore))
+    ]
 
 
 def remote_files(
@@ -161,38 +245,29 @@ def remote_files(
     hostile or broken mirror) is refused, so no file can land outside its folder.
     """
     from ansible_collections.vectorweight.shai.plugins.module_utils.models_manifest import relpath_problem
-    from huggingface_hub import HfApi
-    from huggingface_hub.hf_api import RepoFile
-    from huggingface_hub.utils._paths import filter_repo_objects
 
     token, withheld = endpoint_token(token, endpoint, token_over_http)
-    api = HfApi(endpoint=_endpoint(endpoint), token=token or False)
     try:
-        info = api.repo_info(repo, revision=revision, repo_type=repo_type, token=token or False)
-        commit = str(info.sha)
+        commit = _commit_of(repo, revision, token, endpoint, repo_type)
+        url = f"{_api_base(endpoint, repo, repo_type)}/tree/{commit}?recursive=true&expand=false"
         entries = [
             e
-            for e in api.list_repo_tree(
-                repo, revision=commit, recursive=True, repo_type=repo_type, token=token or False
-            )
-            if isinstance(e, RepoFile)
+            for page in _api_pages(url, repo, revision, token)
+            for e in (page if isinstance(page, list) else [])
+            if isinstance(e, dict) and e.get("type") == "file"
         ]
-    except Exception as exc:
-        raise _hub_error(exc, repo, revision, token, withheld) from None
+    except HubError as exc:
+        raise HubError(f"{exc} ({withheld})") if withheld and not token else exc from None
+    files: list[RemoteFile] = []
     for e in entries:
-        problem = relpath_problem(e.path)
+        path = str(e.get("path", ""))
+        problem = relpath_problem(path)
         if problem:
             raise HubError(f"{repo}@{commit[:12]}: the Hub lists a file path that {problem}")
-    files = [
-        RemoteFile(e.path, int(e.size), e.lfs.sha256 if e.lfs is not None else None, e.blob_id)
-        for e in entries
-    ]
-    selected = list(
-        filter_repo_objects(
-            files, allow_patterns=include or None, ignore_patterns=exclude or None, key=lambda f: f.path
-        )
-    )
-    return commit, selected
+        lfs = e.get("lfs")
+        sha256 = str(lfs["oid"]) if isinstance(lfs, dict) and lfs.get("oid") else None
+        files.append(RemoteFile(path, int(e.get("size") or 0), sha256, str(e.get("oid", ""))))
+    return commit, _selected(files, include, exclude)
 
 
 def _hash_file(path: Path, lfs: bool, progress: Callable[[int], None] | None = None) -> str:
