@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from shai.clikit import EXIT_ERROR, EXIT_OK
-from shai.doctor.checks import CHECKS
-from shai.doctor.runner import Report, run
+from shai.clikit import EXIT_ERROR, EXIT_OK, MARKUP, lazy_console, lazy_module
 
-app = typer.Typer(name="doctor", add_completion=False)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from shai.doctor import checks, runner
+    from shai.doctor.runner import Report
+else:  # imported when the doctor runs, not for --help
+    checks = lazy_module("shai.doctor.checks")
+    runner = lazy_module("shai.doctor.runner")
+
+app = typer.Typer(name="doctor", add_completion=False, rich_markup_mode=MARKUP)
+out = lazy_console(soft_wrap=True)
+err = lazy_console(stderr=True, soft_wrap=True)
 
 STYLE = {"ok": "green", "fail": "red", "warn": "yellow", "skip": "dim"}
 
 
 def _print(report: Report) -> None:
+    from rich.table import Table
+
     table = Table(title=f"shai doctor {report.inventory}" + (" (offline)" if report.offline else ""))
     for column in ("check", "host", "status", "finding"):
         table.add_column(column)
@@ -57,7 +63,7 @@ def doctor(
     list_checks: bool = typer.Option(False, "--list", help="List the checks and exit."),
 ) -> None:
     if list_checks:
-        for check in CHECKS:
+        for check in checks.CHECKS:
             where = "offline" if check.offline else "online "
             out.print(f"{check.id:17} {where} {check.description}", markup=False, highlight=False)
         raise typer.Exit(EXIT_OK)
@@ -67,7 +73,7 @@ def doctor(
         from shai.clikit import fail
 
         raise fail(f"inventory {inventory} does not exist")
-    report = run(inventory, offline, vault_password_file, only or None, skip or None)
+    report = runner.run(inventory, offline, vault_password_file, only or None, skip or None)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:

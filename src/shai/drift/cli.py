@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
 
-from shai.clikit import error_line, fail
-from shai.drift import runner
+from shai.clihelp import HelpGroup
+from shai.clikit import MARKUP, error_line, fail, lazy_module
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from shai.drift import runner
+else:  # imported by the commands, not for --help
+    runner = lazy_module("shai.drift.runner")
 
 app = typer.Typer(
     name="drift",
     help="Drift detection: what a check-mode run of the platform would change, with diffs.",
     no_args_is_help=True,
+    rich_markup_mode=MARKUP,
+    cls=HelpGroup,
 )
 
 _STYLE = {"clean": "bold green", "drift": "bold yellow", "error": "bold red"}
@@ -78,6 +83,8 @@ def run(
     if as_json:
         typer.echo(json.dumps(outcome.report, indent=2, default=str))
     elif summary:
+        from rich.console import Console
+
         print_report(outcome.report, Console(), diffs=False)
     if outcome.error:
         raise fail(outcome.error, outcome.exit_code)
@@ -111,6 +118,8 @@ def report(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
+        from rich.console import Console
+
         print_report(data, Console(), diffs=diffs)
     if exit_code:
         raise typer.Exit(int(dr.exit_code(data)))  # from the status: reports written before ADR 0005 said 2
@@ -135,10 +144,14 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
         )
     if not data.get("check_mode", True):
         head += "\n[bold red]not a check-mode run: these changes were applied[/]"
+    from rich.panel import Panel
+
     console.print(Panel(head, title="shai drift report"))
     for fatal in data.get("fatal") or []:
         console.print(f"[bold red]run error:[/] {fatal}")
     if data["changes"]:
+        from rich.table import Table
+
         table = Table(title="Changes", show_lines=False)
         for col in ("host", "role", "task", "where"):
             table.add_column(col)
@@ -154,11 +167,15 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
                 if c.get("censored"):
                     console.print("[dim]diff hidden: the task has no_log[/]")
                 elif c.get("diff_text"):
+                    from rich.syntax import Syntax
+
                     console.print(Syntax(c["diff_text"], "diff", theme="ansi_dark", word_wrap=True))
                 else:
                     items = ", ".join(str(i) for i in c.get("items") or [])
                     console.print("[dim]changed without a diff[/]" + (f" items: {items}" if items else ""))
     if data["errors"]:
+        from rich.table import Table
+
         table = Table(title="Errors")
         for col in ("host", "task", "message"):
             table.add_column(col)
@@ -167,6 +184,8 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
         console.print(table)
     apps = [a for a in data["argocd"]["applications"] if a["drift"] or a["sync_status"] != "Synced"]
     if apps:
+        from rich.table import Table
+
         table = Table(title="ArgoCD applications")
         for col in ("application", "sync", "health", "note"):
             table.add_column(col)
@@ -175,6 +194,8 @@ def print_report(data: dict[str, Any], console: Console, diffs: bool = True) -> 
             table.add_row(f"{a['namespace']}/{a['name']}", a["sync_status"], a["health_status"], note)
         console.print(table)
     if data["unverified"]:
+        from rich.table import Table
+
         table = Table(title="Not verifiable in check mode")
         for col in ("host", "role", "task", "reason"):
             table.add_column(col)
@@ -199,6 +220,8 @@ def audit(
         shown_json = [asdict(f) for f in findings if all_findings or f.severity != "OK"]
         typer.echo(json.dumps(shown_json, indent=2))
         raise typer.Exit(1 if high else 0)
+    from rich.table import Table
+
     table = Table(title="check-mode audit of command/shell/raw/script tasks")
     for col in ("severity", "where", "task", "finding"):
         table.add_column(col)
@@ -206,6 +229,8 @@ def audit(
     shown = [f for f in findings if all_findings or f.severity != "OK"]
     for f in sorted(shown, key=lambda f: (order.get(f.severity, 9), f.path, f.line)):
         table.add_row(f.severity, f"{f.path}:{f.line}", f.task, f.detail)
+    from rich.console import Console
+
     Console(width=200).print(table)
     counts = {s: sum(1 for f in findings if f.severity == s) for s in order}
     typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))

@@ -8,23 +8,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
-from rich.syntax import Syntax
-from rich.table import Table
 
-from shai.clikit import fail
-from shai.gitops import core
+from shai.clihelp import HelpGroup
+from shai.clikit import MARKUP, fail, lazy_console, lazy_module, real_console
+
+if TYPE_CHECKING:
+    from shai.gitops import core
+else:  # jinja2, jsonschema, helm rules: imported by the commands, not for --help
+    core = lazy_module("shai.gitops.core")
 
 app = typer.Typer(
     name="gitops",
     help="The GitOps tree: render it from the inventory, validate it, seed it into the ArgoCD repo.",
     no_args_is_help=True,
+    rich_markup_mode=MARKUP,
+    cls=HelpGroup,
 )
-console = Console(stderr=True)
+console = lazy_console(stderr=True)
 
 InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="Inventory directory or file.")]
 HostOpt = Annotated[
@@ -88,6 +91,9 @@ def render(
     except core.GitopsError as exc:
         raise _fail(str(exc)) from None
     if delta and show_diff:
+        from rich.console import Console
+        from rich.syntax import Syntax
+
         Console().print(Syntax(delta, "diff", word_wrap=True))
     verb = "would change" if check else "changed"
     console.print(f"{len(files)} files rendered into {out}; {len(changed)} {verb}")
@@ -148,7 +154,9 @@ def validate(
                 kubeconfig = Path(os.environ.get("KUBECONFIG", "")) if os.environ.get("KUBECONFIG") else None
             if kubeconfig is None or not kubeconfig.is_file():
                 raise core.GitopsError("--server needs --kubeconfig (or KUBECONFIG) pointing at a file")
-            with Progress(console=console, transient=True) as progress:
+            from rich.progress import Progress
+
+            with Progress(console=real_console(console), transient=True) as progress:
                 task = progress.add_task("server-side dry-run", total=None)
                 findings += core.server_validate(
                     tree, kubeconfig, layout.crds, prepare=prepare, progress=lambda _f: progress.advance(task)
@@ -177,6 +185,8 @@ def _print_renders(result: core.Validation) -> None:
     charts = [r for r in result.renders if r.kind == "chart"]
     if not charts:
         return
+    from rich.table import Table
+
     table = Table(title="chart Applications (helm template)", title_justify="left")
     for col in ("application", "wave", "chart", "version", "objects", "status"):
         table.add_column(col)
@@ -207,11 +217,15 @@ def pins_command(
     if as_json:
         sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title=f"pins of {layout.values}")
     for col in ("kind", "name", "source", "version", "verify"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r.kind, r.name, r.source, r.version, r.verify)
+    from rich.console import Console
+
     Console(width=200).print(table)
 
 
@@ -268,6 +282,9 @@ def seed(
     except (core.GitopsError, core.SeedError) as exc:
         raise _fail(str(exc)) from None
     if show_diff and result.diff:
+        from rich.console import Console
+        from rich.syntax import Syntax
+
         Console().print(Syntax(result.diff, "diff", word_wrap=True))
     if not result.changed:
         console.print(f"[green]unchanged[/]: {target} {ref} already holds this tree ({result.commit})")
@@ -278,6 +295,8 @@ def seed(
             f"[green]committed[/] {result.commit} ({len(result.files)} file(s)) to {target} {ref}"
             f" after {result.attempts} attempt(s)"
         )
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     for f in result.files[:50]:
         table.add_row(f)

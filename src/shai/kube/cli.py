@@ -6,20 +6,28 @@ import re
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from shai import tools
-from shai.kube.harness import KubeHarnessError, load_state, start_control_plane
+from shai.clihelp import HelpGroup
+from shai.clikit import MARKUP, lazy_console, lazy_module
+
+if TYPE_CHECKING:
+    from shai.kube import harness
+else:  # imported by the commands, not for --help
+    harness = lazy_module("shai.kube.harness")
 
 app = typer.Typer(
     name="kube",
     help="A real Kubernetes API server (etcd + kube-apiserver + kube-controller-manager) on loopback.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=MARKUP,
+    cls=HelpGroup,
 )
-console = Console(stderr=True)
+console = lazy_console(stderr=True)
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 NameOpt = typer.Option("default", "--name", "-n", help="Control plane name (state in $SHAI_CACHE/kube/NAME).")
@@ -41,7 +49,7 @@ def up(
     """Start a control plane in the background and print its kubeconfig path."""
     wd = state_dir(name)
     if (wd / "state.json").exists():
-        cp = load_state(wd)
+        cp = harness.load_state(wd)
         if all(cp.alive().values()):
             console.print(f"[green]{name}[/] already running: {cp.server}")
             typer.echo(cp.kubeconfig)
@@ -53,10 +61,10 @@ def up(
     t0 = time.monotonic()
     try:
         with console.status(f"starting control plane {name} ..."):
-            cp = start_control_plane(
+            cp = harness.start_control_plane(
                 name, wd, controller_manager=controller_manager, timeout=timeout, detach=True
             )
-    except (KubeHarnessError, tools.ToolNotFoundError) as exc:
+    except (harness.KubeHarnessError, tools.ToolNotFoundError) as exc:
         shutil.rmtree(wd, ignore_errors=True)
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
@@ -74,8 +82,8 @@ def down(name: str = NameOpt) -> None:
         return
     if (wd / "state.json").exists():
         try:
-            load_state(wd).stop()
-        except KubeHarnessError as exc:
+            harness.load_state(wd).stop()
+        except harness.KubeHarnessError as exc:
             console.print(f"[yellow]warning:[/] {exc}")
     shutil.rmtree(wd, ignore_errors=True)
     console.print(f"{name}: stopped and removed")
@@ -88,7 +96,7 @@ def status(name: str = NameOpt) -> None:
     if not (wd / "state.json").exists():
         console.print(f"{name}: not running")
         raise typer.Exit(1)
-    cp = load_state(wd)
+    cp = harness.load_state(wd)
     alive = cp.alive()
     for proc in cp.processes:
         mark = "[green]running[/]" if alive[proc.name] else "[red]dead[/]"
@@ -152,7 +160,7 @@ def apply_tree_cmd(
     try:
         with (
             console.status("starting a control plane with admission and workload controllers ..."),
-            start_control_plane(
+            harness.start_control_plane(
                 "apply-tree", service_cidr=service_cidr, workloads=True, node=node, node_labels=labels
             ) as cp,
         ):
@@ -165,7 +173,7 @@ def apply_tree_cmd(
                 settle_timeout=timeout,
                 progress=console.log,
             )
-    except (KubeHarnessError, tools.ToolNotFoundError, ApplyTreeError) as exc:
+    except (harness.KubeHarnessError, tools.ToolNotFoundError, ApplyTreeError) as exc:
         raise fail(str(exc)) from exc
     data = as_dict(
         results, tree=str(tree), node=node, seconds=round(time.monotonic() - t0, 1), static_findings=static
@@ -175,6 +183,8 @@ def apply_tree_cmd(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
+        from rich.console import Console
+
         print_report(results, Console(), static)
     if failed(results):
         raise typer.Exit(1)

@@ -12,18 +12,14 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-import yaml
-from ansible_collections.vectorweight.shai.plugins.module_utils import sealing, secret_rules
-from rich.progress import Progress
-from rich.table import Table
+from ansible_collections.vectorweight.shai.plugins.module_utils import secret_rules
 
 from shai import clikit
 from shai.secrets import cli_keys as _cli_keys  # noqa: F401  (registers keygen, backup, restore, reencrypt)
 from shai.secrets import lifecycle
-from shai.secrets import scan as scanner
 from shai.secrets.catalog import DEFAULT_CATALOG, Catalog, load_catalog
 from shai.secrets.cli_common import (
     ERRORS,
@@ -43,6 +39,16 @@ from shai.secrets.cli_common import (
 )
 from shai.secrets.transaction import Transaction
 from shai.secrets.vault import DEFAULT_VAULT, Vault, VaultError
+
+if TYPE_CHECKING:
+    import yaml
+    from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
+
+    from shai.secrets import scan as scanner
+else:  # imported by the commands that use them, not for --help (docs/performance.md)
+    yaml = clikit.lazy_module("yaml")
+    sealing = clikit.lazy_module("ansible_collections.vectorweight.shai.plugins.module_utils.sealing")
+    scanner = clikit.lazy_module("shai.secrets.scan")
 
 __all__ = ["app", "main"]
 
@@ -102,7 +108,9 @@ def _plan_seal(
     """Plan (not write) every SealedSecret of the selection."""
     cert, _src = lifecycle.fetch_cert(cert_src, vault, kubeconfig=kubeconfig)
     entries = catalog.select(services)
-    with Progress(console=err, transient=True) as progress:
+    from rich.progress import Progress
+
+    with Progress(console=clikit.real_console(err), transient=True) as progress:
         task = progress.add_task("sealing", total=len(entries))
         return lifecycle.seal(
             catalog,
@@ -401,6 +409,8 @@ def show(
             shown = r["value"] if r["present"] else "(missing)"
             sys.stdout.write(f"{r['id']}\t{r['namespace']}/{r['name']}\t{r['key']}\t{shown}\n")
         return
+    from rich.table import Table
+
     table = Table("id", "namespace/name", "key", "generator", "rotate", "value", "sealed file")
     last = ""
     for r in rows:

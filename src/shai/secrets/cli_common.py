@@ -14,9 +14,9 @@ from typing import Any
 
 import typer
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
-from rich.console import Console
 
 from shai import clikit
+from shai.clihelp import HelpGroup
 from shai.secrets import lifecycle
 from shai.secrets.transaction import Interrupted, Transaction, signals_interrupt, stop_hook
 from shai.secrets.vault import Vault
@@ -26,9 +26,11 @@ app = typer.Typer(
     help="Generate, seal, rotate and recover the platform's secrets.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=clikit.MARKUP,
+    cls=HelpGroup,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = clikit.lazy_console(soft_wrap=True)
+err = clikit.lazy_console(stderr=True, soft_wrap=True)
 
 # user errors: one line, exit 1 (docs/cli.md)
 ERRORS: tuple[type[BaseException], ...] = (ShaiError, OSError)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
 
+from shai.clikit import lazy_module
 from shai.secrets import lifecycle
 from shai.secrets.cli_common import ERRORS, app, ctx_of, err, fail, open_vault, out, planning, run_transaction
 from shai.secrets.transaction import Transaction
 from shai.secrets.vault import Vault
+
+if TYPE_CHECKING:
+    from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
+else:  # cryptography: imported when a key is made or read, not for --help
+    sealing = lazy_module("ansible_collections.vectorweight.shai.plugins.module_utils.sealing")
 
 
 @app.command()

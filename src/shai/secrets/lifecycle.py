@@ -12,10 +12,10 @@ import secrets as _rand
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
-from ansible_collections.vectorweight.shai.plugins.module_utils import atomic, sealing, secret_rules
+from ansible_collections.vectorweight.shai.plugins.module_utils import atomic, secret_rules
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 from shai.secrets.catalog import (
@@ -28,6 +28,13 @@ from shai.secrets.catalog import (
     render_template,
 )
 from shai.secrets.vault import Vault, VaultError
+
+if TYPE_CHECKING:
+    from ansible_collections.vectorweight.shai.plugins.module_utils import sealing
+else:  # cryptography is imported when a secret is sealed, not for `shai-secrets --help`
+    from shai.clikit import lazy_module
+
+    sealing = lazy_module("ansible_collections.vectorweight.shai.plugins.module_utils.sealing")
 
 DEFAULT_GITOPS = Path("gitops")
 DEFAULT_CREDENTIALS = Path("ADMIN_CREDENTIALS.local.md")
