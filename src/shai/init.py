@@ -14,8 +14,9 @@ import tempfile
 from pathlib import Path
 
 import typer
-import yaml
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
+
+from shai.clikit import MARKUP
 
 EXAMPLE = "example"
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
@@ -23,7 +24,7 @@ HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 SAMPLE_LAN = "192.0.2.0/24"
 
-app = typer.Typer(name="init", add_completion=False)
+app = typer.Typer(name="init", add_completion=False, rich_markup_mode=MARKUP)
 
 
 class InitError(ShaiError):  # type: ignore[misc]  # ShaiError is untyped (module_utils)
@@ -74,6 +75,8 @@ def _hosts_yaml(server: tuple[str, str], gpu: tuple[str, str], control: str) -> 
         "---\n# Written by `shai init` from inventories/example. The control host (group shai_control)\n"
         "# runs the scheduled drift check (ADR 0007). Next: docs/quickstart.md, then `shai doctor`.\n"
     )
+    import yaml
+
     return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False).replace(" null\n", "\n")
 
 

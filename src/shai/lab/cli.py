@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from shai.clihelp import HelpGroup
+from shai.clikit import MARKUP, lazy_console
 from shai.lab import inventory as inv
 from shai.lab import net
 from shai.lab.lab import (
@@ -31,9 +31,12 @@ from shai.lab.lab import (
 )
 
 app = typer.Typer(
-    help="A lab of real Debian 12 systemd hosts (systemd-nspawn) on a private bridge.", no_args_is_help=True
+    help="A lab of real Debian 12 systemd hosts (systemd-nspawn) on a private bridge.",
+    no_args_is_help=True,
+    rich_markup_mode=MARKUP,
+    cls=HelpGroup,
 )
-console = Console(stderr=True)
+console = lazy_console(stderr=True)
 
 try:  # `shai lab kube` - owned by the kube harness work; absent until it lands.
     _kube = importlib.import_module("shai.kube.cli")
@@ -105,6 +108,8 @@ def down(name: NameOpt = DEFAULT_LAB) -> None:
 
 
 def _print_table(state: LabState) -> None:
+    from rich.table import Table
+
     table = Table(title=f"lab {state.name}  {state.subnet}  bridge {state.bridge}")
     for col in ("host", "address", "groups", "machine", "nspawn pid", "sshd"):
         table.add_column(col)
@@ -150,6 +155,8 @@ def list_labs(
     labs_dir = paths.lab_root / "labs"
     entries = list(labs_dir.iterdir()) if labs_dir.is_dir() else []
     names = sorted(p.name for p in entries if p.is_dir() and net.NAME_RE.match(p.name))
+    from rich.table import Table
+
     table = Table(title=f"labs under {labs_dir}")
     for col in ("lab", "subnet", "hosts", "state"):
         table.add_column(col)
@@ -255,6 +262,8 @@ def run_site(
             recap[m.group(1)] = [int(x) for x in m.groups()[1:]]
     rc = proc.wait()
     elapsed = time.monotonic() - start
+    from rich.table import Table
+
     table = Table(title=f"{playbook} on lab {name}{' (check)' if check else ''}: {elapsed:.1f}s, rc={rc}")
     for col in ("host", "ok", "changed", "unreachable", "failed", "skipped"):
         table.add_column(col)
