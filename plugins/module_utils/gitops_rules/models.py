@@ -8,7 +8,11 @@ route (``ollama/`` or ``ollama_chat/``) must name an in-cluster Service (``svc.n
 ``shai.vectorweight.com/ollama-models`` annotation (generated from the models manifest, ADR 0306)
 lists the model. ``shai.vectorweight.com/models-url`` (where the manifest's target pulls) must
 reach that same Service: its ClusterIP or DNS name, or, for a selector-less Service, one of its
-endpoint addresses (the GPU workstation) — never 127.0.0.1. Fallback groups must exist.
+endpoint addresses — never 127.0.0.1. Fallback groups must exist.
+
+The per-host Services of the GPU workstations (``ollama-gpu-<host>``, ADR 0310) carry the pulled
+models but no ``models-url``: the manifest's URL for them is templated on each host by the model
+sync, not in the render. Each route is still checked against its host's Service.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
