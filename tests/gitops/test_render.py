@@ -647,3 +647,21 @@ def test_bootstrap_helmcharts_match_their_applications(rendered: dict[str, bytes
         assert chart["targetNamespace"] == app["spec"]["destination"]["namespace"] == namespace
         assert yaml.safe_load(chart["valuesContent"]) == source["helm"]["valuesObject"]
         assert chart["createNamespace"] is False
+
+
+def test_inventory_without_gpu_workstation_names_the_variable(tmp_path: Path, layout: core.Layout) -> None:
+    """An inventory whose gpu_workstation group is empty: group_vars builds an empty
+    shai_gpu_hosts and the render says so (no IndexError, no tree without GPU wiring)."""
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "group_vars").symlink_to(INVENTORY.parent / "group_vars")
+    (inv / "models.yml").symlink_to(INVENTORY.parent / "models.yml")
+    hosts = yaml.safe_load(INVENTORY.read_text())
+    hosts["all"]["children"]["gpu_workstation"] = {"hosts": {}}
+    (inv / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    values = core.load_values(layout, core.inventory_vars(inv / "hosts.yml"))
+    assert values["shai_gpu_hosts"] == []
+    with pytest.raises(
+        core.GitopsError, match=r"shai_gpu_hosts is empty: the inventory's gpu_workstation group"
+    ):
+        core.render(layout, values)
