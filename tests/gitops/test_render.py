@@ -665,3 +665,26 @@ def test_inventory_without_gpu_workstation_names_the_variable(tmp_path: Path, la
         core.GitopsError, match=r"shai_gpu_hosts is empty: the inventory's gpu_workstation group"
     ):
         core.render(layout, values)
+
+
+def test_ipv6_gpu_host(tmp_path: Path, layout: core.Layout, values: dict) -> None:
+    """An IPv6 GPU workstation: an IPv6 EndpointSlice, egress to its /128, the runners' host in
+    brackets, and the tree validates."""
+    v6 = {
+        **values,
+        "shai_gpu_hosts": [*values["shai_gpu_hosts"], {"name": "gpu6", "address": "fd00:213::20"}],
+    }
+    files = core.render(layout, v6)
+    eps = _find(files, "EndpointSlice", "ollama-gpu-gpu6-gpu-host", "gpu-workloads")
+    assert eps["addressType"] == "IPv6" and eps["endpoints"][0]["addresses"] == ["fd00:213::20"]
+    rules = _policies(files)["gpu-workloads"]["allow-gpu-workstation"]["egress"]
+    assert [r["to"][0]["ipBlock"]["cidr"] for r in rules] == ["10.213.250.20/32", "fd00:213::20/128"]
+    runners = _find(files, "Application", "arc-runners-gpu", "argocd")["spec"]["source"]["helm"][
+        "valuesObject"
+    ]
+    env = runners["template"]["spec"]["containers"][0]["env"]
+    assert env[0]["value"] == "10.213.250.20:11434,[fd00:213::20]:11434"
+    core.write(files, tmp_path / "tree")
+    add_sealed_secrets(tmp_path / "tree")
+    _count, findings = core.validate(tmp_path / "tree", layout.crds, "1.33")
+    assert [str(f) for f in findings if f.severity == "error"] == []
