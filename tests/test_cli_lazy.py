@@ -47,3 +47,17 @@ def test_help_lists_every_group() -> None:
     ).stdout
     for name in ("lab", "secrets", "models", "gitops", "drift", "doctor", "init", "version"):
         assert name in out
+
+
+def test_help_summaries_are_each_groups_own_help() -> None:
+    """`shai --help` lists the groups from shai.cli.SUMMARIES without importing them: same text."""
+    from shai.cli import _SUBCOMMANDS, SUMMARIES, _load
+
+    assert set(SUMMARIES) == set(_SUBCOMMANDS)
+    for name, summary in SUMMARIES.items():
+        assert _load(name).get_short_help_str(limit=1 << 16) == summary, name
+
+
+def test_top_level_help_imports_no_group() -> None:
+    loaded = _modules_after(["--help"])
+    assert not {m for m in loaded if m.endswith(".cli") and m != "shai.cli"}
