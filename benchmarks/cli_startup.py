@@ -8,7 +8,9 @@ and shai on every start: seconds, not what a user's install does); the median wa
 printed beside its target, with the median
 CPU time (user + sys of the child: less sensitive to other load than wall time) and the load
 average before and after, since the machine is shared.
-Run: .venv/bin/python benchmarks/cli_startup.py [--rounds 5]
+Run: .venv/bin/python benchmarks/cli_startup.py [--rounds 5] [--src DIR]
+(``--src DIR``: time another checkout's ``src`` with this venv, e.g. the code before a change:
+``git archive REV src | tar -x -C /tmp/before`` then ``--src /tmp/before/src``.)
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--src", type=Path, help="put this src directory first on PYTHONPATH")
     args = parser.parse_args()
+    if args.src is not None:
+        ENV["PYTHONPATH"] = str(args.src.resolve())
+        print(f"timing the shai package in {args.src}")
     env_ok = all((BIN / exe).exists() for exe in ("shai", "shai-models", "shai-secrets"))
     if not env_ok:
         print(f"skipped: the entry points are not installed in {BIN} (run `make bootstrap`)")
