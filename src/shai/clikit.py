@@ -196,6 +196,10 @@ def run(app: typer.Typer | Callable[..., Any], prog_name: str, args: list[str] |
     """Console-script entry point: run ``app`` under the convention above (``args``: sys.argv[1:])."""
     import typer
 
+    from shai import clicoerce
+
+    clicoerce.install()  # str/Path values without pydantic (start-up)
+
     signal.signal(signal.SIGTERM, _terminate)
     try:
         # standalone_mode=False: click returns typer.Exit's code instead of exiting, and lets
