@@ -15,11 +15,9 @@ import typer
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
 
 from shai.clihelp import HelpGroup
-from shai.clikit import EXIT_ERROR, MARKUP, fail, lazy_console, lazy_module, real_console
+from shai.clikit import EXIT_ERROR, MARKUP, fail, lazy_console, lazy_module
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
-
     from shai.models import hub
     from shai.models import manifest as mf
     from shai.models import sync as syncmod
@@ -82,93 +80,6 @@ def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     return fail(message, code)  # one line on stderr, exit 1 (docs/cli.md)
 
 
-def _progress() -> Progress:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=real_console(console),
-        transient=False,
-    )
-
-
-def _rich_tqdm(progress: Progress) -> type:
-    """A tqdm-compatible class that draws huggingface_hub's byte counters as rich bars."""
-
-    class RichTqdm:
-        _lock_holder: Any = None
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self.total = kwargs.get("total")
-            self.n = kwargs.get("initial", 0) or 0
-            desc = str(kwargs.get("desc") or "")
-            self.bytes = kwargs.get("unit") == "B"
-            # huggingface_hub opens a file counter (not bytes) and two byte bars; show the transfer one
-            self.visible = self.bytes and "Reconstruct" not in desc and not kwargs.get("disable")
-            self.task: TaskID | None = None
-            if self.visible:
-                self.task = progress.add_task("download", total=self.total or None, completed=self.n)
-
-        @classmethod
-        def get_lock(cls) -> Any:
-            import threading
-
-            if cls._lock_holder is None:
-                cls._lock_holder = threading.RLock()
-            return cls._lock_holder
-
-        @classmethod
-        def set_lock(cls, lock: Any) -> None:
-            cls._lock_holder = lock
-
-        def __setattr__(self, key: str, value: Any) -> None:
-            object.__setattr__(self, key, value)
-            if key == "total" and getattr(self, "task", None) is not None:
-                progress.update(self.task, total=value or None)  # type: ignore[arg-type]
-
-        def update(self, n: float | None = 1) -> None:
-            self.n += int(n or 0)
-            if self.task is not None:
-                progress.update(self.task, completed=self.n)
-
-        def refresh(self, *a: Any, **k: Any) -> None:
-            if self.task is not None:
-                progress.update(self.task, total=self.total or None, completed=self.n)
-
-        def set_description(self, desc: str = "", refresh: bool = True) -> None:
-            pass
-
-        set_description_str = set_description
-
-        def set_postfix_str(self, *a: Any, **k: Any) -> None:
-            pass
-
-        def close(self) -> None:
-            pass
-
-        def __enter__(self) -> RichTqdm:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.close()
-
-        def __iter__(self) -> Any:
-            return iter(())
-
-    return RichTqdm
-
-
 def _fmt_size(n: int) -> str:
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
@@ -198,22 +109,12 @@ def download_hf(
         raise _fail(f"cannot read the HF token from the vault: {exc}") from None
     if dest is not None:
         dest.mkdir(parents=True, exist_ok=True)
+    from shai.models.progress import Deferred, rich_tqdm
+
     try:
-        with _progress() as progress:
-            verify_task: list[TaskID] = []
-
-            def _vp(n: int) -> None:
-                if not verify_task:
-                    verify_task.append(progress.add_task("verify sha256", total=None))
-                progress.advance(verify_task[0], n)
-
-            tasks: dict[str, TaskID] = {}
-
-            def _fp(path: str, done: int, total: int | None) -> None:
-                if path not in tasks:
-                    tasks[path] = progress.add_task(path[-40:], total=total)
-                progress.update(tasks[path], completed=done, total=total)
-
+        # the bars are built on a second thread while the Hub is asked and the bytes start
+        # flowing (rich costs ~0.1 s to import; the transfer need not wait for it)
+        with Deferred(console) as bars:
             report = hub.download_hf(
                 repo,
                 revision,
@@ -223,9 +124,9 @@ def download_hf(
                 tok,
                 endpoint,
                 repo_type,
-                tqdm_class=_rich_tqdm(progress),
-                verify_progress=_vp,
-                progress=_fp,
+                tqdm_class=rich_tqdm(bars.wait()) if dest is None else None,
+                verify_progress=bars.verify,
+                progress=bars.file,
                 token_over_http=token_over_http,
             )
     except hub.HubError as exc:
