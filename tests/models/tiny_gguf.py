@@ -8,8 +8,17 @@ import numpy as np
 
 
 def write_tiny_gguf(
-    path: Path, vocab: int = 32, dim: int = 16, ff: int = 32, layers: int = 1, seed: int = 0
+    path: Path,
+    vocab: int = 32,
+    dim: int = 16,
+    ff: int = 32,
+    layers: int = 1,
+    seed: int = 0,
+    byte_tokens: bool = False,
 ) -> Path:
+    """`byte_tokens`: add SentencePiece's 256 byte-fallback tokens (<0x00>..<0xFF>) so the model
+    can tokenize any text (generation and embeddings; without them llama.cpp's tokenizer aborts
+    on the first character it has no token for). Off by default: the default file is pinned."""
     import gguf
 
     rng = np.random.default_rng(seed)
@@ -26,9 +35,14 @@ def write_tiny_gguf(
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     w.add_tokenizer_model("llama")
     tokens = [b"<unk>", b"<s>", b"</s>"] + [f"t{i}".encode() for i in range(vocab - 3)]
+    types = [2, 3, 3] + [1] * (vocab - 3)
+    if byte_tokens:
+        tokens += [f"<0x{b:02X}>".encode() for b in range(256)]
+        types += [6] * 256  # BYTE
+        vocab = len(tokens)
     w.add_token_list(tokens)
     w.add_token_scores([0.0] * vocab)
-    w.add_token_types([2, 3, 3] + [1] * (vocab - 3))
+    w.add_token_types(types)
     w.add_bos_token_id(1)
     w.add_eos_token_id(2)
 
