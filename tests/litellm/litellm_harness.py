@@ -285,7 +285,7 @@ class Ollama:
     def hold(self, models: list[str]) -> None:
         """Create the tiny test model and name it as every model in `models` (as model sync would
         pull them): the backend then answers exactly the names its deployments use."""
-        gguf = write_tiny_gguf(self.work / "tiny.gguf")
+        gguf = write_tiny_gguf(self.work / "tiny.gguf", byte_tokens=True)
         (self.work / "Modelfile").write_text(f"FROM {gguf}\n")
         self.ollama("create", TINY, "-f", str(self.work / "Modelfile"))
         for m in models:
