@@ -286,6 +286,8 @@ def render_tree(template_dir, values, secrets_dir=None):
         raise GitopsError("rendering needs the Python packages PyYAML and Jinja2")
     if not os.path.isdir(template_dir):
         raise GitopsError("template directory %s does not exist" % template_dir)
+    if gitops_gpu_hosts.VARIABLE not in values and gitops_gpu_hosts.OLD_VARIABLE in values:
+        raise GitopsError(gitops_gpu_hosts.OLD_MESSAGE)
     if gitops_gpu_hosts.VARIABLE in values:
         # Checked once, with the DNS label of each host added (`slug`); a missing variable is
         # left to the templates (StrictUndefined names it with the template).

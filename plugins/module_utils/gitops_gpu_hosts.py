@@ -30,6 +30,19 @@ VARIABLE = "shai_gpu_hosts"
 PREFIX_LEN = len("ollama-gpu-")
 MAX_SLUG = 63 - PREFIX_LEN
 KEYS = frozenset(["name", "address"])
+# The scalar of one GPU host this list replaced: an inventory that still sets only it is told how.
+OLD_VARIABLE = "shai_gpu_host"
+OLD_MESSAGE = (
+    "shai_gpu_host (one GPU workstation) is replaced by shai_gpu_hosts, one {name, address} per host "
+    "of the gpu_workstation group (ADR 0310): in group_vars/all set\n"
+    "  shai_gpu_hosts: >-\n"
+    "    {%- set out = [] -%}\n"
+    "    {%- for h in groups['gpu_workstation'] | default([]) -%}\n"
+    "    {%- set _ = out.append({'name': h, 'address': hostvars[h]['ansible_host'] | default(h)}) -%}\n"
+    "    {%- endfor -%}\n"
+    "    {{ out }}\n"
+    "and remove shai_gpu_host (inventories/example/group_vars/all/main.yml has it)"
+)
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.I)
 
 

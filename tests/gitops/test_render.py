@@ -688,3 +688,14 @@ def test_ipv6_gpu_host(tmp_path: Path, layout: core.Layout, values: dict) -> Non
     add_sealed_secrets(tmp_path / "tree")
     _count, findings = core.validate(tmp_path / "tree", layout.crds, "1.33")
     assert [str(f) for f in findings if f.severity == "error"] == []
+
+
+def test_old_scalar_gpu_host_says_how_to_migrate(layout: core.Layout, values: dict) -> None:
+    """An inventory from before ADR 0310 (only shai_gpu_host): the error names both variables and
+    shows the group_vars line to write, instead of an undefined variable in some template."""
+    old = {k: v for k, v in values.items() if k != "shai_gpu_hosts"}
+    old["shai_gpu_host"] = "10.213.250.20"
+    with pytest.raises(
+        core.GitopsError, match=r"shai_gpu_host \(one GPU workstation\) is replaced by shai_gpu_hosts"
+    ):
+        core.render(layout, old)
