@@ -19,6 +19,11 @@ description:
     CRD schemas of C(gitops/crds) and the policy checks (waves vs CRDs, quotas and LimitRanges,
     requests/limits, pinned images and charts, no plaintext Secret); any finding fails the task
     and nothing is written.
+  - A passing validation is kept beside O(dest) (C(<dest>.validated.json), keyed by a hash of the
+    rendered files, the CRDs, the Kubernetes version, the chart sources, the helm binary and the
+    validator's code); while that key is unchanged (a no-op converge, a drift check) its result is
+    reported again (RV(validation=cached)) instead of validating again. Check mode reads it, never
+    writes it.
   - The same code as C(shai gitops render) / C(shai gitops validate). Runs on the controller.
 author:
   - vectorweight (@vectorweight)
@@ -129,6 +134,15 @@ unverified:
   description: Applications whose chart source is not in O(charts_dir) (name -> reason); their objects were not checked.
   returned: when O(validate=true) and a charts dir is set
   type: dict
+validation:
+  description: >-
+    V(done) when the tree was validated in this run, V(cached) when the rendered files, CRDs,
+    Kubernetes version, chart sources, helm binary and validator code are all unchanged since the
+    last passing validation (kept beside O(dest) as C(<dest>.validated.json)), whose result is
+    reported again.
+  returned: when O(validate=true)
+  type: str
+  sample: cached
 audit:
   description: Audit-mode results (severity audit, e.g. Kyverno's restricted policy); reported, never a failure.
   returned: when O(validate=true)
@@ -146,7 +160,46 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_rules
 from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_helm
+from ansible_collections.vectorweight.shai.plugins.module_utils import gitops_validate_cache
 from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_rules import _schemas
+
+
+# The parts of a passing validation result that are reported again while its inputs are unchanged.
+_KEPT = ("objects", "audit", "rendered", "unverified", "warnings")
+
+
+def _validate(module, files, crd_dir, kube, charts, helm, result):
+    """Validate the rendered files in a staging copy; fail the module on a finding."""
+    staging = tempfile.mkdtemp(prefix="shai-gitops-validate-")
+    warnings = []
+    try:
+        gitops.write_tree(files, os.path.join(staging, "tree"))
+        count, findings, renders = gitops_helm.validate_with_charts(os.path.join(staging, "tree"), crd_dir, kube, charts, helm=helm)
+        if charts:
+            result["rendered"] = [r.as_dict() for r in renders]
+            result["unverified"] = gitops_helm.unverified_apps(renders)
+            for name, why in sorted(result["unverified"].items()):
+                warnings.append("Application %s not rendered, its objects are unverified: %s" % (name, why))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    result["objects"] = count
+    result["audit"] = [f.as_dict() for f in findings if f.severity != "error"]  # reported, not failures
+    # Rendered before anything is sealed (first run, the lab): say so, do not fail the render.
+    for f in findings:
+        if f.rule == "secrets-sealed":
+            warnings.append(str(f))
+    for text in warnings:
+        module.warn(text)
+    result["validation"] = "done"
+    result["warnings"] = warnings
+    findings = [f for f in gitops_rules.failures(findings) if f.rule != "secrets-sealed"]
+    if findings:
+        result.pop("warnings", None)
+        module.fail_json(
+            msg="%d validation finding(s); nothing written:\n%s" % (len(findings), "\n".join(str(f) for f in findings[:50])),
+            findings=[f.as_dict() for f in findings],
+            **result
+        )
 
 
 def main():
@@ -181,36 +234,30 @@ def main():
         if p["validate"]:
             if not (_schemas.HAS_JSONSCHEMA and _schemas.HAS_KUBERNETES_VALIDATE):
                 module.fail_json(msg=missing_required_lib("jsonschema and kubernetes-validate"))
-            staging = tempfile.mkdtemp(prefix="shai-gitops-validate-")
-            try:
-                gitops.write_tree(files, os.path.join(staging, "tree"))
-                kube = p["kube_version"] or str(
-                    values.get("gitops_kubernetes_version") or gitops.k3s_version(os.path.join(base, ".."))
-                )
-                charts = p["charts_dir"] or values.get("gitops_charts_dir") or None
-                count, findings, renders = gitops_helm.validate_with_charts(
-                    os.path.join(staging, "tree"), os.path.join(base, "crds"), kube, charts, helm=p["helm"]
-                )
-                if charts:
-                    result["rendered"] = [r.as_dict() for r in renders]
-                    result["unverified"] = gitops_helm.unverified_apps(renders)
-                    for name, why in sorted(result["unverified"].items()):
-                        module.warn("Application %s not rendered, its objects are unverified: %s" % (name, why))
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-            result["objects"] = count
-            result["audit"] = [f.as_dict() for f in findings if f.severity != "error"]  # reported, not failures
-            # Rendered before anything is sealed (first run, the lab): say so, do not fail the render.
-            for f in findings:
-                if f.rule == "secrets-sealed":
-                    module.warn(str(f))
-            findings = [f for f in gitops_rules.failures(findings) if f.rule != "secrets-sealed"]
-            if findings:
-                module.fail_json(
-                    msg="%d validation finding(s); nothing written:\n%s" % (len(findings), "\n".join(str(f) for f in findings[:50])),
-                    findings=[f.as_dict() for f in findings],
-                    **result
-                )
+            kube = p["kube_version"] or str(values.get("gitops_kubernetes_version") or gitops.k3s_version(os.path.join(base, "..")))
+            charts = p["charts_dir"] or values.get("gitops_charts_dir") or None
+            crd_dir = os.path.join(base, "crds")
+            helm = None
+            if charts:
+                try:
+                    helm = gitops_helm.find_helm(p["helm"])
+                except gitops.GitopsError:
+                    helm = None  # no key: validate_with_charts reports the missing helm itself
+            key = gitops_validate_cache.inputs_key(files, crd_dir, kube, charts, helm)
+            kept = gitops_validate_cache.load(dest, key)
+            if kept is not None:
+                # Same rendered files, CRDs, Kubernetes version, charts, helm and validator code
+                # as the last passing validation: its result stands (gitops_validate_cache).
+                warnings = kept.pop("warnings", [])
+                result.update(kept)
+                result["validation"] = "cached"
+                for text in warnings:
+                    module.warn(text)
+            else:
+                _validate(module, files, crd_dir, kube, charts, helm, result)
+                if not module.check_mode:
+                    gitops_validate_cache.store(dest, key, {k: v for k, v in result.items() if k in _KEPT})
+                result.pop("warnings", None)
         before = gitops.read_tree(dest) if os.path.isdir(dest) else {}
         changed_files = sorted(set(k for k in set(before) | set(files) if before.get(k) != files.get(k)))
         result["changed_files"] = changed_files

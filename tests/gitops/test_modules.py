@@ -33,6 +33,8 @@ def test_modules_render_seed_idempotent_and_check_mode(git_daemon: str, tmp_path
     assert check.returncode == 0, check.stdout + check.stderr
     assert "RESULT render_changed=True" in check.stdout
     assert not tree.exists()  # check mode wrote nothing
+    assert "validation=done" in check.stdout
+    assert not Path(f"{tree}.validated.json").exists()  # check mode keeps no validation either
     first = _play(tree, git_daemon)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "RESULT render_changed=True seed_changed=True pushed=True" in first.stdout
@@ -40,3 +42,10 @@ def test_modules_render_seed_idempotent_and_check_mode(git_daemon: str, tmp_path
     assert second.returncode == 0, second.stdout + second.stderr
     assert "RESULT render_changed=False seed_changed=False pushed=False" in second.stdout
     assert "changed=0" in second.stdout
+    # Nothing the validation depends on changed: the first run's passing result stands.
+    assert "validation=cached" in second.stdout
+    assert "validation=done" in first.stdout
+    # Another value is another tree: validated again (and the cached result is not reused).
+    third = _play(tree, git_daemon, "-e", "gitops_litellm_timeout=121")
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert "render_changed=True" in third.stdout and "validation=done" in third.stdout
