@@ -192,6 +192,29 @@ def test_required_group_missing(project: Path) -> None:
     assert "shai_control" in fix
 
 
+def test_gpu_workstation_known_by_name_only(project: Path) -> None:
+    """A second GPU workstation without an address: the tree's NetworkPolicy egress needs one."""
+    hosts = inventory(project) / "hosts.yml"
+    doc = yaml.safe_load(hosts.read_text())
+    doc["all"]["children"]["gpu_workstation"]["hosts"]["gpu2.example.com"] = None
+    hosts.write_text(yaml.safe_dump(doc))
+    report = doctor(project)
+    fix = only_failure(report, "inventory-groups")
+    assert "LAN IP address" in fix
+    assert any("gpu2.example.com (gpu2.example.com): a host name" in f.message for f in report.failed)
+
+
+def test_old_scalar_gpu_host(project: Path) -> None:
+    """An inventory from before ADR 0310 (shai_gpu_host only) is told what to write instead."""
+    main = inventory(project) / "group_vars" / "all" / "main.yml"
+    doc = yaml.safe_load(main.read_text())
+    del doc["shai_gpu_hosts"]
+    doc["shai_gpu_host"] = "{{ hostvars[groups['gpu_workstation'][0]]['ansible_host'] }}"
+    main.write_text(yaml.safe_dump(doc))
+    fix = only_failure(doctor(project), "inventory-groups")
+    assert "shai_gpu_host (one GPU workstation) is replaced by shai_gpu_hosts" in fix
+
+
 @pytest.mark.parametrize("operator_only", [False, True])
 def test_optional_value_the_platform_reads(project: Path, operator_only: bool) -> None:
     """An optional supplied value is needed when a workload reads its Secret (no operator-only marker)."""
