@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build shai's real test peers from pinned Go modules and cache them outside the repo.
 #
-#   tools/build.sh [--force] [TARGET...]      TARGET: k3s kube sealed-secrets ollama helm k3s-mirror (default: all)
+#   tools/build.sh [--force] [TARGET...]      TARGET: k3s kube sealed-secrets ollama helm k3s-mirror litellm (default: all)
 #
 # Binaries land in ${SHAI_CACHE:-$HOME/.cache/shai}/bin. Each target has a stamp file in
 # ${SHAI_CACHE}/stamps/ holding a hash of its pinned inputs (go.mod, go.sum, Go sources, Go version,
@@ -17,6 +17,7 @@
 #   ollama          ollama (github.com/ollama/ollama, CPU build; needs nlohmann-json3-dev)
 #   helm            helm (helm.sh/helm/v4 pin in tools/helm/go.mod; renders the chart Applications, ADR 0304)
 #   k3s-mirror      publishes the k3s test double into ${SHAI_CACHE}/mirror/k3s/<version>/ (release layout)
+#   litellm         the real LiteLLM proxy's hash-locked venv (tools/litellm/build.sh; no Go)
 #
 # While a build runs, a progress line every SHAI_BUILD_PROGRESS seconds (default 30; 0 = off) says
 # what is building and for how long; a cached target says so with the date and time it was built.
@@ -47,11 +48,11 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
-    k3s|kube|sealed-secrets|ollama|helm|k3s-mirror) targets+=("$arg") ;;
-    *) die "unknown target '$arg' (expected: k3s kube sealed-secrets ollama helm k3s-mirror)" ;;
+    k3s|kube|sealed-secrets|ollama|helm|k3s-mirror|litellm) targets+=("$arg") ;;
+    *) die "unknown target '$arg' (expected: k3s kube sealed-secrets ollama helm k3s-mirror litellm)" ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(k3s kube sealed-secrets ollama helm k3s-mirror)
+[ ${#targets[@]} -gt 0 ] || targets=(k3s kube sealed-secrets ollama helm k3s-mirror litellm)
 
 command -v go >/dev/null || die "Go is not installed (need Go >= 1.26 on PATH)"
 mkdir -p "$BIN" "$STAMPS" "$LOGS"
@@ -288,6 +289,13 @@ publish_k3s_mirror() {
   log "published k3s test double to $dest"
 }
 
+# The LiteLLM proxy's own venv (Python, not Go): its builder caches by the lock's hash.
+build_litellm() {
+  local args=()
+  [ "$FORCE" = 1 ] && args+=(--force)
+  "$TOOLS_DIR/litellm/build.sh" "${args[@]}"
+}
+
 for t in "${targets[@]}"; do
   case "$t" in
     k3s) build_k3s ;;
@@ -296,5 +304,6 @@ for t in "${targets[@]}"; do
     ollama) build_ollama ;;
     helm) build_helm ;;
     k3s-mirror) publish_k3s_mirror ;;
+    litellm) build_litellm ;;
   esac
 done
