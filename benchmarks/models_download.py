@@ -17,6 +17,7 @@ TEST DOUBLE on loopback.
    >= 0.95x curl. Needs root, `ip netns` and `tc`; otherwise prints "skipped: <reason>".
 Every child runs without PYTHONDONTWRITEBYTECODE (bytecode cached, as an installed CLI).
 Run: .venv/bin/python benchmarks/models_download.py [--size-mib 1024] [--files 1] [--no-shaped]
+[--src DIR] (time another checkout's src with this venv: `git archive REV src | tar -x -C DIR/..`)
 """
 
 from __future__ import annotations
@@ -237,6 +238,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-shaped", action="store_true", help="skip the shaped-link run")
+    ap.add_argument("--src", type=Path, help="put this src directory first on PYTHONPATH")
     args = ap.parse_args()
     print(f"before: {_load()}")
     tmp = Path(tempfile.mkdtemp(prefix="shai-bench-models-"))
@@ -257,6 +259,9 @@ def main() -> None:
         mib = total / (1 << 20)
         base_env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "PYTHONDONTWRITEBYTECODE")}
         base_env.update(HF_HUB_DISABLE_XET="1", HF_HOME=str(tmp / "hf"))
+        if args.src is not None:
+            base_env["PYTHONPATH"] = str(args.src.resolve())
+            print(f"timing the shai package in {args.src}")
         with HubDouble() as hub:
             r = hub.add_repo("bench/repo", repo)
             env = dict(base_env, HF_ENDPOINT=hub.endpoint)

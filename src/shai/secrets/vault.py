@@ -18,11 +18,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
 from ansible_collections.vectorweight.shai.plugins.module_utils.errors import ShaiError
+
+from shai.clikit import lazy_module
+
+if TYPE_CHECKING:
+    import yaml
+else:  # `shai-models download-hf` reads DEFAULT_VAULT/PASSWORD_ENV only, without a vault
+    yaml = lazy_module("yaml")
 
 __all__ = ["DEFAULT_VAULT", "PASSWORD_ENV", "Vault", "VaultError", "atomic_write", "password_file"]
 
