@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +96,7 @@ def failover(topo: h.Topology, rounds: int) -> None:
     both: list[float] = []
     where_one: set[str] = set()
     where_both: set[str] = set()
+    embeds: Counter[str] = Counter()
     for _ in range(rounds):
         topo.up()
         for _ in range(4):  # traffic on both GPU hosts before the stop
@@ -111,6 +113,12 @@ def failover(topo: h.Topology, rounds: int) -> None:
             secs, host = _until_answered(topo, time.monotonic())
             one.append(secs)
             where_one.add(host)
+        # Embeddings have no weighted failover (ADR 0311): where do they land meanwhile?
+        group = topo.values["gitops_litellm_embedding_group"]
+        for _ in range(10):
+            body = {"model": group, "input": "x"}
+            e = h.post(topo.proxy.url + "/v1/embeddings", body, topo.proxy.master_key)
+            embeds[topo.served_by(e) if e.status == 200 else f"HTTP {e.status}"] += 1
         t0 = time.monotonic()
         topo.gpu[1].stop()
         secs, host = _until_answered(topo, t0)
@@ -128,6 +136,7 @@ def failover(topo: h.Topology, rounds: int) -> None:
         f"{statistics.median(both) * 1000:.0f} ms, max {max(both) * 1000:.0f} ms "
         f"(n={len(both)}, served by {sorted(where_both)})"
     )
+    print(f"embeddings, one GPU Ollama stopped (no weighted failover in LiteLLM): answered by {dict(embeds)}")
 
 
 def main() -> int:
