@@ -208,8 +208,12 @@ def offline_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# The harness's own client never uses a proxy, whatever the environment says (loopback only).
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _get(url: str, timeout: float = 1.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
+    with _OPENER.open(url, timeout=timeout) as resp:
         data: bytes = resp.read()
         return data
 
@@ -241,6 +245,7 @@ class Ollama:
                 HOME=str(self.work),
                 OLLAMA_NOPRUNE="1",
                 OLLAMA_KEEP_ALIVE="-1",  # the tiny model stays loaded: no reload between requests
+                OLLAMA_NO_CLOUD="1",  # no cloud models or remotes
             )
         )
 
@@ -403,7 +408,7 @@ def post(url: str, payload: Mapping[str, Any], key: str | None, timeout: float =
         req.add_header("Authorization", f"Bearer {key}")
     start = time.monotonic()
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with _OPENER.open(req, timeout=timeout) as resp:
             raw = resp.read()
             status = resp.status
             headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -431,7 +436,7 @@ def stream(
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
     )
     events: list[Any] = []
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
+    with _OPENER.open(req, timeout=timeout) as resp:
         headers = {k.lower(): v for k, v in resp.headers.items()}
         for line in resp:
             text = line.decode().strip()
