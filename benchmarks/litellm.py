@@ -12,7 +12,11 @@ model, the proxy from the isolated venv (tools/litellm). Prints:
     next answer (target <= 2 s), repeated R times; and the same with both GPU Ollamas stopped
     (the CPU fallback answers; no target, printed for reference).
 
-Run: .venv/bin/python benchmarks/litellm.py [--n 40] [--rounds 3]
+With --contrast: the evidence for the mechanism (ADR 0311): with one GPU Ollama stopped, where 30
+chat requests land through the rendered config and through the same config with weighted
+failover off (fallbacks kept, then none) — three proxies side by side.
+
+Run: .venv/bin/python benchmarks/litellm.py [--n 40] [--rounds 3] [--contrast]
 Needs ~/.cache/shai/bin/ollama (tools/build.sh ollama) and the LiteLLM venv (tools/litellm/build.sh).
 """
 
@@ -139,12 +143,49 @@ def failover(topo: h.Topology, rounds: int) -> None:
     print(f"embeddings, one GPU Ollama stopped (no weighted failover in LiteLLM): answered by {dict(embeds)}")
 
 
+def contrast(topo: h.Topology, work: Path, venv: Path) -> None:
+    import copy
+
+    off = copy.deepcopy(topo.mapped)
+    off["router_settings"]["enable_weighted_failover"] = False
+    bare = copy.deepcopy(off)
+    bare["router_settings"]["fallbacks"] = []
+    variants = {
+        "weighted failover off, fallbacks kept": h.Proxy(venv, off, work / "contrast-off"),
+        "weighted failover off, no fallbacks": h.Proxy(venv, bare, work / "contrast-bare"),
+    }
+    for p in variants.values():
+        p.launch()
+    try:
+        for p in variants.values():
+            p.wait_ready()
+        topo.up()
+        topo.gpu[0].stop()
+        for name, p in [("rendered config (weighted failover on)", topo.proxy), *variants.items()]:
+            got: Counter[str] = Counter()
+            for _ in range(30):
+                a = h.post(p.url + "/v1/chat/completions", {"model": "chat", **BODY}, p.master_key)
+                got[
+                    topo.owner.get(a.headers.get("x-litellm-model-api-base", ""), "?")
+                    if a.status == 200
+                    else f"HTTP {a.status}"
+                ] += 1
+            print(f"contrast, {topo.gpu[0].name} stopped, 30 chat requests, {name}: {dict(got)}")
+    finally:
+        for p in variants.values():
+            p.stop()
+        topo.up()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--n", type=int, default=40, help="requests per side for the latency median")
     parser.add_argument("--rounds", type=int, default=3, help="failover rounds")
+    parser.add_argument(
+        "--contrast", action="store_true", help="also run the mechanism contrast (2 more proxies)"
+    )
     args = parser.parse_args()
     try:
         ollama = tools.binary("ollama")
@@ -162,6 +203,8 @@ def main() -> int:
             )
             added_latency(topo, args.n)
             failover(topo, args.rounds)
+            if args.contrast:
+                contrast(topo, Path(work), venv)
         finally:
             topo.stop()
     return 0
