@@ -20,6 +20,23 @@ def test_whole_tree_passes_server_side_dry_run(kube_apiserver: Any, tree: Path, 
     assert [str(f) for f in findings] == []
 
 
+def test_three_gpu_hosts_tree_passes_server_side_dry_run(
+    kube_apiserver: Any,
+    tmp_path: Path,
+    layout: core.Layout,
+    gpu_trees: dict[int, tuple[dict, dict[str, bytes]]],
+) -> None:
+    """The per-host Services, EndpointSlices and egress rules of 3 GPU workstations (ADR 0310)
+    are accepted by the real API server."""
+    from gitops_sealed import add_sealed_secrets
+
+    out = tmp_path / "tree3"
+    core.write(gpu_trees[3][1], out)
+    add_sealed_secrets(out)
+    findings = core.server_validate(out, Path(kube_apiserver.kubeconfig), layout.crds, prepare=True)
+    assert [str(f) for f in findings] == []
+
+
 def test_broken_manifest_rejected_with_the_api_servers_message(
     kube_apiserver: Any, tree: Path, layout: core.Layout
 ) -> None:
