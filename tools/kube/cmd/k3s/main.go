@@ -10,6 +10,11 @@
 // There is no kubelet, no container runtime, no CNI: pods are stored but never run. `k3s agent`
 // registers its Node with the server and idles. See docs/kube-harness.md.
 //
+// etcd snapshots (etcd_snapshot.go): the etcd-snapshot-* options schedule real snapshots of the
+// embedded etcd, `k3s etcd-snapshot save|ls|delete|prune` manage them and `k3s server
+// --cluster-reset --cluster-reset-restore-path=FILE` restores one; S3 is not supported (it says
+// so). See docs/backup.md.
+//
 // Opt-in TEST DOUBLE controllers (off unless SHAI_K3S_DOUBLE_CONTROLLERS lists them, e.g.
 // "helm-controller,argocd"): a helm-controller double (helm_double.go) and an ArgoCD
 // application-controller double (argocd_double.go) that implement only the API-side contract
@@ -44,6 +49,7 @@ Commands:
   server            run the control plane (real kube-apiserver + embedded etcd + kube-controller-manager)
   agent             register a Node with a server and idle (no kubelet, no containers)
   kubectl           run kubectl (bundled) against /etc/rancher/k3s/k3s.yaml
+  etcd-snapshot     save, ls, delete, prune snapshots of the embedded etcd (no S3)
   check-config      succeed (the test double needs no kernel features)
   --version, -v     print the version
 `, k3sVersion, doubleNote)
@@ -81,7 +87,9 @@ func main() {
 		kcm := kcmapp.NewControllerManagerCommand()
 		kcm.SetArgs(args)
 		os.Exit(cli.Run(kcm))
-	case "crictl", "ctr", "etcd-snapshot", "secrets-encrypt", "certificate", "token", "completion":
+	case "etcd-snapshot":
+		os.Exit(runEtcdSnapshot(args))
+	case "crictl", "ctr", "secrets-encrypt", "certificate", "token", "completion":
 		fmt.Fprintf(os.Stderr, "k3s %s: not available in the %s\n", cmd, doubleNote)
 		os.Exit(1)
 	default:

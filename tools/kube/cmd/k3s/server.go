@@ -502,6 +502,9 @@ func runServer(args []string) int {
 		log.Printf("error: %v", err)
 		return 1
 	}
+	if settings.Bool("cluster-reset") {
+		return runClusterReset(settings)
+	}
 	srv, err := newServer(settings)
 	if err != nil {
 		log.Printf("error: %v", err)
@@ -580,6 +583,13 @@ func (srv *server) run() error {
 		if err := srv.publishBootstrap(ctx, cs); err != nil {
 			log.Printf("warning: publishing HA bootstrap data: %v", err)
 		}
+	}
+	if etcd != nil && srv.s.Bool("cluster-init") {
+		if err := srv.startSnapshotSchedule(ctx); err != nil {
+			return err
+		}
+	} else if etcd != nil && srv.s.Bool("etcd-s3") {
+		log.Print(s3Unverified)
 	}
 	if err := installCRDs(ctx, srv.adminRESTConfig(srv.localURL())); err != nil {
 		log.Printf("warning: installing HelmChart CRDs: %v", err)
