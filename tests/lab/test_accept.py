@@ -26,9 +26,13 @@ def test_a_lab_that_is_not_up_is_not_accepted(tmp_path: Path, monkeypatch: pytes
 
 
 def test_makefile_lab_ends_with_the_acceptance_step() -> None:
-    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
-    recipe = makefile.split("\nlab: ", 1)[1].split("\n\n", 1)[0].splitlines()
-    assert recipe[-1].strip() == "$(RUN) python -m shai.lab.accept"
+    root = Path(__file__).resolve().parents[2]
+    recipe = (root / "Makefile").read_text().split("\nlab: ", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert recipe[-1].strip() == 'RUN="$(RUN)" scripts/lab-main.sh'
+    # scripts/lab-main.sh: the acceptance step is the last thing it runs (then it prints durations).
+    runs = [line.strip() for line in (root / "scripts" / "lab-main.sh").read_text().splitlines()]
+    runs = [line for line in runs if line.startswith('"${run[@]}"')]
+    assert runs[-1] == '"${run[@]}" python -m shai.lab.accept'
 
 
 def _gpu_lab() -> LabState:
