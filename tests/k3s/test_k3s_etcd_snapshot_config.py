@@ -9,6 +9,7 @@ tests/kube/test_k3s_snapshot.py.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "k3s"
-SECRET = "s3-secret-value-never-printed"
+# A canary made per run (no credential-like literal in git): it must never appear in output.
+SECRET = "canary-" + secrets.token_hex(12)
 
 CASES: dict[str, dict[str, Any]] = {
     "defaults": {},
