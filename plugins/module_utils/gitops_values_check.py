@@ -17,6 +17,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import difflib
+import ipaddress
 
 # gitops_* inventory variables read by playbooks/roles, not by the templates.
 PLAYBOOK_VARS = frozenset([
@@ -41,7 +42,7 @@ ITEM_KEYS = {
 }
 NETWORK_KEYS = frozenset([
     "from", "to", "kube_api", "from_nodes", "to_nodes", "from_world", "public", "git", "ingress_address",
-    "gpu", "node_clients", "isolated",
+    "gpu", "node_clients", "isolated", "backup_target",
 ])
 # dict-of-dicts whose item NAMES are fixed by the templates (a new name would be ignored or break).
 FIXED_NAMES = ("gitops_components", "gitops_workloads", "gitops_hpa", "gitops_run_as", "gitops_charts",
@@ -103,6 +104,18 @@ def _longhorn_backup(defaults, overrides):
     if target and not target.startswith("nfs://") and not merged.get("credential_secret"):
         errors.append("gitops_longhorn_backup.target %r needs credential_secret (a sealed Secret of the catalog in "
                       "longhorn-system with the store's keys)" % target)
+    egress = merged.get("egress") or []
+    if target and not egress:
+        errors.append("gitops_longhorn_backup.target %r needs egress ([{cidr, ports}] where the target is): "
+                      "longhorn-system allows no other egress" % target)
+    for i, rule in enumerate(egress if isinstance(egress, list) else [egress]):
+        if not isinstance(rule, dict) or set(rule) != {"cidr", "ports"} or not rule.get("ports"):
+            errors.append("gitops_longhorn_backup.egress[%d] %r: {cidr: ADDRESS/PREFIX, ports: [PORT, ...]}" % (i, rule))
+            continue
+        try:
+            ipaddress.ip_network(str(rule["cidr"]), strict=False)
+        except ValueError:
+            errors.append("gitops_longhorn_backup.egress[%d].cidr %r is not an address/prefix" % (i, rule["cidr"]))
     for name, job in sorted((merged.get("jobs") or {}).items()):
         if not isinstance(job, dict):
             continue

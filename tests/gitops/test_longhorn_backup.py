@@ -45,6 +45,23 @@ def test_backup_target_from_the_inventory(rendered: dict[str, bytes]) -> None:
     assert "backupTargetCredentialSecret" not in store  # NFS needs none
 
 
+def test_backup_target_egress_only_where_the_target_is(rendered: dict[str, bytes]) -> None:
+    policies = {
+        d["metadata"]["name"]: d
+        for path in rendered
+        if path.startswith("platform/network-policies/")
+        for d in _docs(rendered, path)
+        if d.get("kind") == "NetworkPolicy" and d["metadata"]["namespace"] == "longhorn-system"
+    }
+    egress = policies["allow-backup-target"]["spec"]["egress"]
+    assert egress == [
+        {
+            "to": [{"ipBlock": {"cidr": "10.213.250.40/32"}}],
+            "ports": [{"protocol": "TCP", "port": 2049}, {"protocol": "TCP", "port": 111}],
+        }
+    ]
+
+
 def test_stateful_volumes_join_the_group(rendered: dict[str, bytes]) -> None:
     pvcs = {}
     for path in rendered:
@@ -67,6 +84,7 @@ def test_without_a_target_no_backup_job_and_no_store(layout: core.Layout, values
     jobs = [d["metadata"]["name"] for d in _docs(files, "platform/longhorn-backup/recurring-jobs.yaml")]
     assert jobs == ["shai-stateful-snapshot"]
     assert "defaultBackupStore" not in _helm_values(files, "longhorn")
+    assert b"allow-backup-target" not in b"".join(v for k, v in files.items() if "network-policies" in k)
 
 
 def test_values_check_refuses_bad_targets_keys_and_crons() -> None:
@@ -74,12 +92,24 @@ def test_values_check_refuses_bad_targets_keys_and_crons() -> None:
         "gitops_longhorn_backup": {
             "target": "",
             "credential_secret": "",
+            "egress": [],
             "poll_interval": 300,
             "group": "g",
             "jobs": {"backup": {"task": "backup", "cron": "30 2 * * *", "retain": 14, "concurrency": 1}},
         }
     }
-    assert check_values(defaults, {"gitops_longhorn_backup": {"target": "nfs://nas:/backups"}}) == []
+    nfs = {"target": "nfs://nas:/backups", "egress": [{"cidr": "10.213.250.40/32", "ports": [2049, 111]}]}
+    assert check_values(defaults, {"gitops_longhorn_backup": nfs}) == []
+    assert any(
+        "needs egress" in e
+        for e in check_values(defaults, {"gitops_longhorn_backup": {"target": "nfs://nas:/backups"}})
+    )
+    assert any(
+        "is not an address/prefix" in e
+        for e in check_values(
+            defaults, {"gitops_longhorn_backup": {**nfs, "egress": [{"cidr": "nas", "ports": [2049]}]}}
+        )
+    )
     errors = check_values(
         defaults,
         {

@@ -329,6 +329,7 @@ def test_network_policies_lan_egress_only_to_gpu_host(
         ("10.213.250.10/32", (9100, 10250)),  # node-exporter, kubelet (monitoring)
         ("10.213.250.10/32", (22, 9418)),  # the bootstrap git server (argocd)
         ("10.213.250.10/32", (443,)),  # Traefik hostPort (gitops_ingress_address)
+        ("10.213.250.40/32", (111, 2049)),  # Longhorn's NFS backup target (gitops_longhorn_backup.egress)
     }
     for ns, specs in policies.items():
         for name, spec in specs.items():
