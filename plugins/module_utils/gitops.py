@@ -162,7 +162,7 @@ def _environment(template_dir=None):
     env.filters["to_json"] = lambda data: json.dumps(data, sort_keys=True)
     env.filters["from_yaml"] = lambda text: yaml.load(text, Loader=_Loader)
     env.filters["quote"] = lambda data: json.dumps(str(data))
-    env.tests["ip_address"] = _is_ip
+    env.tests["ip_address"] = gitops_gpu_hosts.is_ip
     env.filters["host_cidr"] = _host_cidr
     env.filters["net_cidr"] = _net_cidr
     env.filters["ip_block"] = lambda cidr: {"ipBlock": {"cidr": cidr}}
@@ -179,14 +179,6 @@ def _indent(text, width):
         return text
     pad = " " * width
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
-
-
-def _is_ip(value):
-    try:
-        ipaddress.ip_address(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def _host_cidr(value):

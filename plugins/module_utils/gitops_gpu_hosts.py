@@ -66,7 +66,8 @@ def is_host_name(value):
     return all(_LABEL.match(label) for label in text.split("."))
 
 
-def _is_ip(value):
+def is_ip(value):
+    """True for an IPv4/IPv6 address (the one test of the tree: also Jinja's ``is ip_address``)."""
     try:
         ipaddress.ip_address(str(value))
     except ValueError:
@@ -103,7 +104,7 @@ def check(hosts):
             errors.append("%s: name (the inventory host name) is required" % where)
             continue
         address = entry.get("address")
-        if not isinstance(address, str) or not (_is_ip(address) or is_host_name(address)):
+        if not isinstance(address, str) or not (is_ip(address) or is_host_name(address)):
             errors.append("%s: address %r is not an IP address or a host name" % (where, address))
             continue
         label = slug(name)
@@ -115,7 +116,7 @@ def check(hosts):
                           % (where, seen[label], label))
             continue
         seen[label] = name
-        if _is_ip(address):
+        if is_ip(address):
             address = str(ipaddress.ip_address(address))
         out.append({"name": name, "address": address, "slug": label})
     if errors:

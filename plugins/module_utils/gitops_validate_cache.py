@@ -28,6 +28,7 @@ import os
 import sys
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import atomic_write
+from ansible_collections.vectorweight.shai.plugins.module_utils.gitops_helm_run import _file_digest
 
 FORMAT = 1
 # The packages whose code decides a validation result.
@@ -51,14 +52,6 @@ def _stat_walk(digest, top):
             except OSError:
                 continue
             digest.update(("%s\0%d\0%d\n" % (os.path.relpath(full, top), st.st_size, st.st_mtime_ns)).encode("utf-8"))
-
-
-def _file_digest(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _code_digest(digest):
