@@ -28,7 +28,7 @@ artifacts=$!
 
 up_rc=0
 start=$(now)
-"${run[@]}" shai lab up || up_rc=$?
+"${run[@]}" shai lab up 2>&1 | tee "$logdir/lab-up.log" || up_rc=$?
 stamp "lab up (side by side with the mirror)" $(( $(now) - start ))
 
 art_rc=0
@@ -52,3 +52,16 @@ stamp "acceptance checks" $(( $(now) - start ))
 stamp "total" $(( $(now) - t0 ))
 printf '\nmake lab stage durations:\n'
 for i in "${!names[@]}"; do printf '  %-40s %6ss\n' "${names[$i]}" "${secs[$i]}"; done
+
+# The same figures for benchmarks/lab_cold.py: stages, and what this run compiled (vs cached).
+{
+  printf '{"finished": "%s", "stages": [' "$(date -u +%FT%TZ)"
+  for i in "${!names[@]}"; do printf '%s{"stage": "%s", "seconds": %s}' "$([ "$i" = 0 ] || echo ,)" "${names[$i]}" "${secs[$i]}"; done
+  printf '], "built": {'
+  sep=""
+  while read -r target secs_built; do
+    printf '%s"%s": %s' "$sep" "$target" "$secs_built"; sep=","
+  done < <(sed -n 's/^\[tools\/build.sh\] built \([a-z0-9-]*\) in \([0-9]*\)s$/\1 \2/p' "$artifacts_log"
+           sed -n 's/^lab [a-z0-9-]*: base \(rootfs\) built in \([0-9]*\)s$/\1 \2/p' "$logdir/lab-up.log")
+  printf '}}\n'
+} >"$logdir/lab-main.json"
