@@ -97,7 +97,8 @@ test: collection bootstrap-lab ## EVERYTHING: what CI runs (stages timed; labtes
 
 .PHONY: bench
 bench: collection tools ## run every benchmark and print figures
-	for b in benchmarks/*.py; do echo "== $$b"; $(RUN) python $$b; done
+	failed=""; for b in benchmarks/*.py; do echo "== $$b"; $(RUN) python $$b || failed="$$failed $$b"; done
+	if [ -n "$$failed" ]; then echo "benchmarks that did not finish:$$failed" >&2; exit 1; fi
 
 .PHONY: docs
 docs: bootstrap ## regenerate role README variable tables from argument_specs
