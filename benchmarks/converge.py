@@ -38,6 +38,11 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-warmup", action="store_true", help="the lab is already converged")
+    parser.add_argument(
+        "--limit",
+        help="host pattern, e.g. 'all:!akula-secundus' for the homelab + one GPU workstation pair "
+        "on make lab's three-host lab (the issue's target is for the pair)",
+    )
     args = parser.parse_args()
     if _shai("lab", "status", capture=True).returncode != 0:
         print("lab not up: shai lab up")
@@ -54,7 +59,8 @@ def main() -> int:
     for i in range(args.rounds):
         out = Path(tempfile.mkdtemp(prefix="shai-converge-bench-")) / "profile.json"
         t0 = time.monotonic()
-        proc = _shai("lab", "run-site", "--profile", str(out), capture=True)
+        limit = ["--limit", args.limit] if args.limit else []
+        proc = _shai("lab", "run-site", "--profile", str(out), *limit, capture=True)
         wall = time.monotonic() - t0
         changed = {m.group(1): int(m.group(3)) for m in map(_RECAP.match, proc.stdout.splitlines()) if m}
         print(f"no-op converge #{i + 1}: {wall:.1f} s, rc={proc.returncode}, changed={changed} ({_load()})")

@@ -227,6 +227,13 @@ def run_site(
             "tasks and roles, and write the profile as JSON to this file.",
         ),
     ] = None,
+    limit: Annotated[
+        str | None,
+        typer.Option(
+            "--limit",
+            help="Ansible host pattern (ansible-playbook --limit), e.g. 'all:!akula-secundus'.",
+        ),
+    ] = None,
 ) -> None:
     """Run site.yml against the lab inventory and print a short summary."""
     try:
@@ -240,6 +247,8 @@ def run_site(
     cmd = [str(bindir / "ansible-playbook"), playbook, "-i", str(inventory_path)]
     if check:
         cmd += ["--check", "--diff"]
+    if limit:
+        cmd += ["--limit", limit]
     env = dict(
         os.environ,
         ANSIBLE_CONFIG=str(root / "ansible.cfg"),
