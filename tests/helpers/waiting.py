@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,3 +28,13 @@ def wait_until(pred: Callable[[], bool], timeout: float, what: str, log: Path | 
         time.sleep(0.5)
     tail = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
     pytest.fail(f"timed out after {timeout}s waiting for {what}\n{tail}")
+
+
+def terminate(proc: subprocess.Popen[bytes] | subprocess.Popen[str], grace: float = 90) -> None:
+    """SIGTERM, wait up to ``grace`` seconds, then SIGKILL (a server started by a test)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -29,6 +29,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))
 from waiting import free_port as _free_port
+from waiting import terminate as _terminate
 from waiting import wait_until as _wait
 
 pytestmark = pytest.mark.kube
@@ -141,12 +142,7 @@ spec: {chart: demo, repo: "https://charts.example", version: 1.0.0}
             pytest.fail(f"k3s server exited {proc.returncode}:\n{log.read_text()[-4000:]}")
         yield server
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(90)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _terminate(proc)
 
 
 def test_version_says_test_double(k3s_binary: Path) -> None:

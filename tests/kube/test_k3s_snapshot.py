@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))
 from waiting import free_port as _free_port
+from waiting import terminate as _terminate
 from waiting import wait_until as _wait
 
 pytestmark = pytest.mark.kube
@@ -94,12 +94,7 @@ class Cluster:
                 pytest.fail(f"k3s server exited {proc.returncode}:\n{log.read_text()[-4000:]}")
             yield log
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(90)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _terminate(proc)
 
 
 def _config(root: Path, **extra: Any) -> dict[str, Any]:
