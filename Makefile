@@ -70,12 +70,12 @@ sanity: collection bootstrap-lab ## ansible-test sanity (offline pip bootstrap)
 
 .PHONY: unit
 unit: collection tools ## pytest: unit + integration tests against real peers (no lab hosts)
-	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q -m "not lab" tests
+	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q --durations=30 -m "not lab" tests
 
 .PHONY: labtests
 labtests: collection bootstrap-lab tools ## pytest tests that boot lab hosts (lab, drift matrix, models sync)
 	scripts/lab-artifacts.sh
-	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q -m lab tests
+	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q --durations=30 -m lab tests
 
 .PHONY: molecule
 # Scenarios CI runs (in this order). Every scenario under extensions/molecule/ can be run with
