@@ -33,7 +33,7 @@ options:
       - section: callback_converge_profile
         key: output
   top:
-    description: How many tasks and roles the printed summary lists.
+    description: How many tasks and roles the printed summary lists (the JSON of O(output) keeps every task).
     type: int
     default: 20
     env:
@@ -107,8 +107,9 @@ class CallbackModule(CallbackBase):
     # --- report -------------------------------------------------------------------------------
     def v2_playbook_on_stats(self, stats):
         self._profile.finish(time.monotonic())
-        data = self._profile.as_dict(top=self.get_option("top"))
-        for line in render_summary(data):
+        # The JSON keeps every task (top_tasks is sorted, slowest first); the printout the top N.
+        data = self._profile.as_dict(top=None)
+        for line in render_summary(data, top=self.get_option("top")):
             self._display.display(line)
         output = self.get_option("output")
         if output:
