@@ -7,9 +7,6 @@ not exist, so apt is proven to run by its own "no package matching" answer; chec
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,41 +14,12 @@ from typing import Any
 import pytest
 from ansible_collections.vectorweight.shai.plugins.modules.deb_packages import parse
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))
+from localplay import run_tasks
+
 ABSENT = "shai-no-such-package-xyz"
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/dpkg-query").exists(), reason="needs dpkg")
-
-
-def _run(tmp_path: Path, tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
-    out = tmp_path / "results.json"
-    tasks.append({"ansible.builtin.copy": {"content": "{{ results | to_json }}", "dest": str(out)}})
-    (tmp_path / "play.yml").write_text(json.dumps(play))
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-    )
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            "ansible_python_interpreter=/usr/bin/python3",
-            str(tmp_path / "play.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    return dict(json.loads(out.read_text()))
 
 
 def test_installed_packages_never_reach_apt(tmp_path: Path) -> None:
@@ -82,7 +50,7 @@ def test_installed_packages_never_reach_apt(tmp_path: Path) -> None:
             }
         },
     ]
-    r = _run(tmp_path, tasks)
+    r = run_tasks(tmp_path, tasks)
     assert r["plain"]["changed"] is False and r["plain"]["apt_ran"] is False
     assert r["plain"]["installed"] == ["dpkg", "coreutils"] and r["plain"]["missing"] == []
     assert r["check"]["apt_ran"] is False and r["check"]["changed"] is False
