@@ -26,7 +26,11 @@ def run_tasks(tmp_path: Path, tasks: list[dict[str, Any]], *extra: str) -> dict[
             "gather_facts": False,
             "tasks": [
                 *tasks,
-                {"ansible.builtin.copy": {"content": "{{ results | to_json }}", "dest": str(out)}},
+                # also in check mode: the results are the test's, not the host's
+                {
+                    "ansible.builtin.copy": {"content": "{{ results | to_json }}", "dest": str(out)},
+                    "check_mode": False,
+                },
             ],
         }
     ]

@@ -72,8 +72,9 @@ def _playbook(root: Path, cases: dict[str, dict[str, Any]]) -> Path:
                     },
                     {
                         "name": "Render config.yaml",
-                        "ansible.builtin.template": {
-                            "src": str(ROLE / "templates/config.yaml.j2"),
+                        "vectorweight.shai.config_file": {
+                            "content": "{{ lookup('ansible.builtin.template', '%s') }}"
+                            % (ROLE / "templates/config.yaml.j2"),
                             "dest": str(root / f"{name}.config.yaml"),
                             "mode": "0600",
                         },
