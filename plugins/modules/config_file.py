@@ -68,6 +68,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Any POSIX host with Python.
 seealso:
   - module: ansible.builtin.template
   - module: ansible.builtin.copy

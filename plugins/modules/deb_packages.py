@@ -19,8 +19,8 @@ description:
     cache (python3-apt), which costs about a second per task.
   - Entries dpkg cannot judge alone (a version pin C(name=1.2), a wildcard, an architecture
     qualifier C(name:amd64), a C(.deb) path) always go to M(ansible.builtin.apt), as do names dpkg
-    does not know as installed (virtual packages included): apt stays the judge of everything but
-    the plain "installed already" answer.
+    does not know as installed (virtual packages included) go to apt too, which stays the judge
+    of everything but the plain "installed already" answer.
   - Check mode reports what M(ansible.builtin.apt) reports in check mode for the missing packages
     (the query itself only reads).
   - An action plugin of the same name does the orchestration on the controller; the module run on
@@ -122,7 +122,7 @@ def parse(out):
     """The package names dpkg-query's output lists as installed (multi-arch names without arch)."""
     found = set()
     for line in out.splitlines():
-        status, _, package = line.strip().partition(" ")
+        status, _sep, package = line.strip().partition(" ")
         if status == "installed" and package:
             found.add(package.split(":", 1)[0])
     return found

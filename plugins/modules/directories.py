@@ -14,10 +14,10 @@ short_description: Make sure several directories exist with their owner, group a
 version_added: 0.1.0
 description:
   - For each entry of O(paths), what M(ansible.builtin.file) with C(state=directory) does for one
-    path: creates it (and its missing parents, which get the same owner, group and mode) or
-    corrects its owner, group and mode.
-  - One module run for all of them, instead of one per loop item: on a converged host a role's
-    directories cost one round trip.
+    path, that is, creates it (and its missing parents, which get the same owner, group and mode)
+    or corrects its owner, group and mode.
+  - One module run for all of them, instead of one per loop item, so on a converged host a
+    role's directories cost one round trip.
   - A path that exists and is not a directory (or a link to one) is an error naming it; nothing
     is replaced.
 author:
@@ -52,9 +52,10 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Any POSIX host with Python.
 notes:
   - Symbolic links to directories are accepted as they are (like M(ansible.builtin.file) with its
-    default C(follow=true)): the attributes are applied to the directory they point to.
+    default C(follow=true)); the attributes are applied to the directory they point to.
 seealso:
   - module: ansible.builtin.file
 """

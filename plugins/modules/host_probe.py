@@ -13,9 +13,9 @@ module: host_probe
 short_description: Read the host facts a preflight checks, in one module run
 version_added: 0.1.0
 description:
-  - Reads, without changing anything, what a role's preflight needs to judge a host: the state of
-    a systemd service, which kernel modules are loaded (and whether the missing ones could be),
-    the current value of kernel parameters, the listening TCP/UDP ports, whether the clock is
+  - Reads, without changing anything, what a role's preflight needs to judge a host, namely the
+    state of a systemd service, which kernel modules are loaded (and whether the missing ones could
+    be), the current value of kernel parameters, the listening TCP/UDP ports, whether the clock is
     NTP-synchronised and the free space for a directory.
   - One module run instead of one per probe (and per loop item); every probe is optional.
 author:
