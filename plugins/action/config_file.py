@@ -32,5 +32,7 @@ class ActionModule(ActionBase):
             content = self._task.args.get("content") or ""
             after = content if len(content) <= C.MAX_FILE_SIZE_FOR_DIFF else "(%d characters, not shown)\n" % len(content)
             dest = applied.get("dest", self._task.args.get("dest"))
-            result["diff"] = {"before_header": dest, "after_header": dest, "before": before, "after": after}
+            content_diff = {"before_header": dest, "after_header": dest, "before": before, "after": after}
+            earlier = applied.get("diff") or []  # the directory's, when the module created it
+            result["diff"] = (earlier if isinstance(earlier, list) else [earlier]) + [content_diff]
         return result

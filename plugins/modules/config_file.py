@@ -50,6 +50,19 @@ options:
   mode:
     description: Mode of the file, as for M(ansible.builtin.file) (quote octal modes).
     type: raw
+  directory_mode:
+    description:
+      - When set, the directory of O(dest) (and its missing parents) is created or corrected with
+        this mode and O(directory_owner)/O(directory_group) in the same run, as a
+        M(ansible.builtin.file) C(state=directory) task before it would. Unset, the directory
+        must exist.
+    type: raw
+  directory_owner:
+    description: Owner of the directory (with O(directory_mode)). Unset leaves it.
+    type: str
+  directory_group:
+    description: Group of the directory (with O(directory_mode)). Unset leaves it.
+    type: str
   validate:
     description:
       - Command run on the temporary file before it replaces O(dest); C(%s) is the temporary path
@@ -121,6 +134,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.vectorweight.shai.plugins.module_utils.atomic import PreparedWrite
+from ansible_collections.vectorweight.shai.plugins.module_utils.fs_dirs import ensure_directory
 
 # The built-in modules' limit for showing content in a diff (DEFAULT max_diff_size is 100 KiB).
 MAX_DIFF = 104448
@@ -151,6 +165,9 @@ def main():
             group=dict(type="str"),
             mode=dict(type="raw"),
             validate=dict(type="str"),
+            directory_mode=dict(type="raw"),
+            directory_owner=dict(type="str"),
+            directory_group=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -161,10 +178,22 @@ def main():
     if p["validate"] is not None and "%s" not in p["validate"]:
         module.fail_json(msg="config_file: validate must contain %%s (the file to check): %s" % p["validate"])
     directory = os.path.dirname(dest)
+    dir_changed, dir_diffs = False, []
+    if p["directory_mode"] is not None:
+        dir_changed = ensure_directory(
+            module, directory, p["directory_owner"], p["directory_group"], p["directory_mode"], dir_diffs, []
+        )
     if not os.path.isdir(directory):
-        if module.check_mode:  # an earlier task would have created it: the file would be new
-            module.exit_json(changed=True, dest=dest, content_changed=True,
-                             checksum=hashlib.sha1(to_bytes(p["content"], errors="surrogate_or_strict")).hexdigest())
+        if module.check_mode:  # created by an earlier task (or above) in a real run: the file would be new
+            new_file = {
+                "changed": True,
+                "dest": dest,
+                "content_changed": True,
+                "checksum": hashlib.sha1(to_bytes(p["content"], errors="surrogate_or_strict")).hexdigest(),
+            }
+            if module._diff:
+                new_file.update(diff=dir_diffs, diff_before="")
+            module.exit_json(**new_file)
         module.fail_json(msg="config_file: the directory of %s does not exist" % dest)
     if os.path.isdir(dest):
         module.fail_json(msg="config_file: %s is a directory" % dest)
@@ -178,13 +207,15 @@ def main():
     if not content_changed:
         attr_diff = {"before": {"path": dest}, "after": {"path": dest}}
         changed = module.set_fs_attributes_if_different(file_args, False, diff=attr_diff, expand=False)
-        result["changed"] = changed
-        if module._diff and changed:
-            result["diff"] = attr_diff
+        result["changed"] = changed or dir_changed
+        if module._diff and (changed or dir_changed):
+            result["diff"] = dir_diffs + ([attr_diff] if changed else [])
         module.exit_json(**result)
     result["changed"] = True
-    if module._diff:  # the action plugin adds the new content on the controller
+    if module._diff:  # the action plugin adds the content's diff on the controller
         result["diff_before"] = _diff_text(current)
+        if dir_diffs:
+            result["diff"] = dir_diffs
     if module.check_mode:
         module.exit_json(**result)
     # A replaced file keeps its owner, group and mode unless the task sets them (as copy does);

@@ -91,6 +91,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vectorweight.shai.plugins.module_utils.fs_dirs import ensure_directory
+
 
 def _entries(module):
     """Normalised entries: dicts with path, owner, group, mode (None when not set)."""
@@ -116,47 +118,6 @@ def _entries(module):
     return out
 
 
-def _missing_chain(path, planned):
-    """The path and its missing parents, outermost first (``planned``: created in check mode)."""
-    chain = []
-    while not os.path.lexists(path) and path not in planned:
-        chain.append(path)
-        parent = os.path.dirname(path)
-        if parent == path:
-            break
-        path = parent
-    return list(reversed(chain))
-
-
-def _ensure(module, entry, diffs, created):
-    path = entry["path"]
-    if path in created:  # check mode: an earlier entry would have created it as a parent
-        return False
-    if os.path.lexists(path) and not os.path.isdir(path):
-        module.fail_json(msg="directories: %s exists and is not a directory; nothing was changed for it" % path)
-    file_args = module.load_file_common_arguments(
-        {"path": path, "owner": entry["owner"], "group": entry["group"], "mode": entry["mode"], "follow": True}
-    )
-    chain = _missing_chain(path, set(created))
-    if chain:
-        diffs.append({"before": {"path": path, "state": "absent"}, "after": {"path": path, "state": "directory"}})
-        created.extend(chain)
-        if module.check_mode:
-            return True
-        for new in chain:
-            try:
-                os.mkdir(new)
-            except OSError as exc:
-                module.fail_json(msg="directories: cannot create %s: %s" % (new, exc))
-            module.set_fs_attributes_if_different(dict(file_args, path=new), True, expand=False)
-        return True
-    diff = {"before": {"path": path}, "after": {"path": path}}
-    changed = module.set_fs_attributes_if_different(file_args, False, diff=diff, expand=False)
-    if changed:
-        diffs.append(diff)
-    return changed
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -172,7 +133,7 @@ def main():
         module.fail_json(msg="directories: paths is empty (nothing to create or check)")
     diffs, created, changed_paths = [], [], []
     for entry in entries:
-        if _ensure(module, entry, diffs, created):
+        if ensure_directory(module, entry["path"], entry["owner"], entry["group"], entry["mode"], diffs, created):
             changed_paths.append(entry["path"])
     result = {"changed": bool(changed_paths), "changed_paths": changed_paths, "created": created}
     if module._diff:

@@ -48,8 +48,8 @@ def test_config_file(tmp_path: Path) -> None:
     assert r["first"]["changed"] is True and r["again"]["changed"] is False
     assert r["first"]["checksum"] == r["again"]["checksum"]
     # check mode: reported with the diff, the file untouched until the real run
-    assert r["check"]["changed"] is True and r["check"]["diff"]["after"] == "new\n"
-    assert "key=42" in r["check"]["diff"]["before"]
+    assert r["check"]["changed"] is True and r["check"]["diff"][-1]["after"] == "new\n"
+    assert "key=42" in r["check"]["diff"][-1]["before"]
     assert r["changed"]["changed"] is True and r["changed"]["content_changed"] is True
     # only the mode drifted: corrected, content untouched
     assert r["attrs"]["changed"] is True and r["attrs"]["content_changed"] is False
@@ -69,3 +69,27 @@ def test_same_bytes_as_the_template_module(tmp_path: Path) -> None:
     ]
     run_tasks(tmp_path, tasks)
     assert dest.read_bytes() == ref.read_bytes()
+
+
+def test_directory_options_create_and_correct_the_directory(tmp_path: Path) -> None:
+    dest = tmp_path / "conf.d" / "sub" / "x.conf"
+    d = {"args": {"directory_mode": "0750"}}
+    tasks = [
+        _cf("check", dest, "a\n", check_mode=True, diff=True, **d),
+        _cf("first", dest, "a\n", **d),
+        _cf("again", dest, "a\n", **d),
+        {"ansible.builtin.file": {"path": str(dest.parent), "mode": "0755"}},
+        _cf("fixed", dest, "a\n", diff=True, **d),
+        {
+            "ansible.builtin.set_fact": {
+                "results": {k: "{{ " + k + " }}" for k in ("check", "first", "again", "fixed")}
+            }
+        },
+    ]
+    r = run_tasks(tmp_path, tasks)
+    assert r["check"]["changed"] is True
+    assert r["check"]["diff"][0]["after"]["state"] == "directory" and r["check"]["diff"][-1]["after"] == "a\n"
+    assert r["first"]["changed"] is True and r["again"]["changed"] is False
+    assert stat.S_IMODE((tmp_path / "conf.d").stat().st_mode) == 0o750  # a missing parent too
+    assert r["fixed"]["changed"] is True and r["fixed"]["content_changed"] is False
+    assert stat.S_IMODE(dest.parent.stat().st_mode) == 0o750
