@@ -69,8 +69,12 @@ sanity: collection bootstrap-lab ## ansible-test sanity (offline pip bootstrap)
 	scripts/sanity.sh
 
 .PHONY: unit
+# The unit stage mostly waits on subprocesses (ansible-playbook, kube-apiserver, helm, ollama):
+# pytest-xdist runs it on this many workers, whole files per worker (module fixtures stay shared).
+UNIT_WORKERS ?= 3
+
 unit: collection tools ## pytest: unit + integration tests against real peers (no lab hosts)
-	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q --durations=30 -m "not lab" tests
+	SHAI_REQUIRE_PEERS=1 $(RUN) pytest -q --durations=30 -n $(UNIT_WORKERS) --dist loadfile -m "not lab" tests
 
 .PHONY: labtests
 labtests: collection bootstrap-lab tools ## pytest tests that boot lab hosts (lab, drift matrix, models sync)
