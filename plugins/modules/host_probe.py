@@ -46,6 +46,13 @@ options:
     description: Ask C(timedatectl) whether the clock is NTP-synchronised.
     type: bool
     default: false
+  paths:
+    description:
+      - Paths to describe (symbolic links followed, as a process traversing them would); see
+        RV(paths).
+    type: list
+    elements: path
+    default: []
   free_space:
     description:
       - A directory whose filesystem's free space to report; when it does not exist yet, its
@@ -104,6 +111,13 @@ ntp_synchronized:
   returned: always
   type: str
   sample: "yes"
+paths:
+  description:
+    - Per path of O(paths), C(exists), C(isdir), C(mode) (octal string), C(xoth) (others may
+      traverse or execute) and C(pw_name) (owner; the uid as a string when it has no name).
+  returned: always
+  type: dict
+  sample: {/var/lib: {exists: true, isdir: true, mode: "0755", xoth: true, pw_name: root}}
 free_kb:
   description: KiB available to unprivileged users on the filesystem of O(free_space) (as C(df -P -k)); -1 when unknown.
   returned: always
@@ -117,6 +131,8 @@ free_path:
 """
 
 import os
+import pwd
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -147,6 +163,25 @@ def parse_ss(out):
     return seen
 
 
+def describe(path):
+    """exists/isdir/mode/xoth/pw_name of a path, following symbolic links."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {"exists": False, "isdir": False, "mode": None, "xoth": False, "pw_name": None}
+    try:
+        owner = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        owner = str(st.st_uid)
+    return {
+        "exists": True,
+        "isdir": stat.S_ISDIR(st.st_mode),
+        "mode": "%04o" % stat.S_IMODE(st.st_mode),
+        "xoth": bool(st.st_mode & stat.S_IXOTH),
+        "pw_name": owner,
+    }
+
+
 def existing_ancestor(path):
     path = os.path.abspath(path)
     while not os.path.isdir(path):
@@ -175,6 +210,7 @@ def main():
             listening=dict(type="bool", default=False),
             time_sync=dict(type="bool", default=False),
             free_space=dict(type="path"),
+            paths=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -188,6 +224,7 @@ def main():
         "ntp_synchronized": "",
         "free_kb": -1,
         "free_path": "",
+        "paths": {},
     }
     if p["service"]:
         _rc, out, err = _run(module, ["systemctl", "is-active", p["service"]])
@@ -209,6 +246,8 @@ def main():
     if p["time_sync"]:
         _rc, out, err = _run(module, ["timedatectl", "show", "--property=NTPSynchronized", "--value"])
         result["ntp_synchronized"] = (out.strip() or err.strip())
+    for path in p["paths"]:
+        result["paths"][path] = describe(path)
     if p["free_space"]:
         where = existing_ancestor(p["free_space"])
         result["free_path"] = where

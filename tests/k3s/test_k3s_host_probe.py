@@ -10,6 +10,8 @@ matches is not.
 
 from __future__ import annotations
 
+import os
+import pwd
 import socket
 import sys
 from pathlib import Path
@@ -41,7 +43,10 @@ def test_probe_reads_the_host(tmp_path: Path) -> None:
             "listening": True,
             "time_sync": True,
             "free_space": str(tmp_path / "not" / "yet"),
+            "paths": [str(tmp_path), str(tmp_path / "nope"), str(tmp_path / "file")],
         }
+        (tmp_path / "file").write_text("x")
+        tmp_path.chmod(0o751)
         r = run_tasks(
             tmp_path,
             [
@@ -57,6 +62,15 @@ def test_probe_reads_the_host(tmp_path: Path) -> None:
     assert r["free_path"] == str(tmp_path) and r["free_kb"] > 0
     assert isinstance(r["service_state"], str) and r["service_state"] != "active"
     assert isinstance(r["ntp_synchronized"], str)
+    assert r["paths"][str(tmp_path)] == {
+        "exists": True,
+        "isdir": True,
+        "mode": "0751",
+        "xoth": True,
+        "pw_name": pwd.getpwuid(os.getuid()).pw_name,
+    }
+    assert r["paths"][str(tmp_path / "nope")]["exists"] is False
+    assert r["paths"][str(tmp_path / "file")]["isdir"] is False
 
 
 def test_role_reports_the_sysctls_that_differ(tmp_path: Path) -> None:
