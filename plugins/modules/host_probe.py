@@ -53,6 +53,13 @@ options:
     type: list
     elements: path
     default: []
+  read_files:
+    description:
+      - Small files to read (as M(ansible.builtin.slurp) does, but several in one run); see
+        RV(files). A file larger than 1 MiB is an error.
+    type: list
+    elements: path
+    default: []
   free_space:
     description:
       - A directory whose filesystem's free space to report; when it does not exist yet, its
@@ -118,6 +125,13 @@ paths:
   returned: always
   type: dict
   sample: {/var/lib: {exists: true, isdir: true, mode: "0755", xoth: true, pw_name: root}}
+files:
+  description:
+    - Per file of O(read_files), C(exists) and, when it exists, C(content) (base64, as
+      M(ansible.builtin.slurp) returns it).
+  returned: always
+  type: dict
+  sample: {/opt/comfyui/venv/.shai-deps.sha256: {exists: true, content: "YWJjCg=="}}
 free_kb:
   description: KiB available to unprivileged users on the filesystem of O(free_space) (as C(df -P -k)); -1 when unknown.
   returned: always
@@ -130,6 +144,7 @@ free_path:
   sample: /var/lib
 """
 
+import base64
 import os
 import pwd
 import stat
@@ -182,6 +197,21 @@ def describe(path):
     }
 
 
+MAX_READ = 1024 * 1024
+
+
+def read_small(module, path):
+    """{exists, content (base64)} of a small file; a missing one is {exists: false}."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_READ + 1)
+    except (IOError, OSError):
+        return {"exists": False}
+    if len(data) > MAX_READ:
+        module.fail_json(msg="host_probe: %s is larger than 1 MiB (read_files is for small files)" % path)
+    return {"exists": True, "content": base64.b64encode(data).decode("ascii")}
+
+
 def existing_ancestor(path):
     path = os.path.abspath(path)
     while not os.path.isdir(path):
@@ -211,6 +241,7 @@ def main():
             time_sync=dict(type="bool", default=False),
             free_space=dict(type="path"),
             paths=dict(type="list", elements="path", default=[]),
+            read_files=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -225,6 +256,7 @@ def main():
         "free_kb": -1,
         "free_path": "",
         "paths": {},
+        "files": {},
     }
     if p["service"]:
         _rc, out, err = _run(module, ["systemctl", "is-active", p["service"]])
@@ -248,6 +280,8 @@ def main():
         result["ntp_synchronized"] = (out.strip() or err.strip())
     for path in p["paths"]:
         result["paths"][path] = describe(path)
+    for path in p["read_files"]:
+        result["files"][path] = read_small(module, path)
     if p["free_space"]:
         where = existing_ancestor(p["free_space"])
         result["free_path"] = where
