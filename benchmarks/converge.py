@@ -40,7 +40,8 @@ def main() -> int:
     parser.add_argument("--no-warmup", action="store_true", help="the lab is already converged")
     parser.add_argument(
         "--limit",
-        help="host pattern, e.g. 'all:!akula-secundus' for the homelab + one GPU workstation pair "
+        help="host pattern, e.g. 'all:localhost:!akula-secundus' for the homelab + one GPU workstation pair "
+        "(localhost named so the doctor play on the controller still runs) "
         "on make lab's three-host lab (the issue's target is for the pair)",
     )
     args = parser.parse_args()
