@@ -12,6 +12,8 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import base64
+
 from ansible import constants as C
 from ansible.plugins.action import ActionBase
 
@@ -26,7 +28,8 @@ class ActionModule(ActionBase):
         applied = self._execute_module(
             module_name="vectorweight.shai.config_file", module_args=dict(self._task.args), task_vars=task_vars
         )
-        before = applied.pop("diff_before", None)
+        encoded = applied.pop("diff_before_b64", None)
+        before = None if encoded is None else base64.b64decode(encoded).decode("utf-8", "surrogateescape")
         result.update(applied)
         if before is not None and self._task.diff and not applied.get("failed"):
             content = self._task.args.get("content") or ""

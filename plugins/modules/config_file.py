@@ -125,6 +125,7 @@ checksum:
   sample: 2aae6c35c94fcfb415dbe95f408b9ce91ee846ed
 """
 
+import base64
 import hashlib
 import os
 import shlex
@@ -146,6 +147,13 @@ def _read(path):
             return handle.read()
     except FileNotFoundError:
         return None
+
+
+def _b64(text):
+    # The old content travels base64-encoded: the module's no_log masking replaces every
+    # occurrence of the new content in its result, and an old file that contains it (a line
+    # appended by hand) would come back as "********<the line>".
+    return base64.b64encode(text.encode("utf-8", "surrogateescape")).decode("ascii")
 
 
 def _diff_text(data):
@@ -192,7 +200,7 @@ def main():
                 "checksum": hashlib.sha1(to_bytes(p["content"], errors="surrogate_or_strict")).hexdigest(),
             }
             if module._diff:
-                new_file.update(diff=dir_diffs, diff_before="")
+                new_file.update(diff=dir_diffs, diff_before_b64="")
             module.exit_json(**new_file)
         module.fail_json(msg="config_file: the directory of %s does not exist" % dest)
     if os.path.isdir(dest):
@@ -213,7 +221,7 @@ def main():
         module.exit_json(**result)
     result["changed"] = True
     if module._diff:  # the action plugin adds the content's diff on the controller
-        result["diff_before"] = _diff_text(current)
+        result["diff_before_b64"] = _b64(_diff_text(current))
         if dir_diffs:
             result["diff"] = dir_diffs
     if module.check_mode:

@@ -93,3 +93,18 @@ def test_directory_options_create_and_correct_the_directory(tmp_path: Path) -> N
     assert stat.S_IMODE((tmp_path / "conf.d").stat().st_mode) == 0o750  # a missing parent too
     assert r["fixed"]["changed"] is True and r["fixed"]["content_changed"] is False
     assert stat.S_IMODE(dest.parent.stat().st_mode) == 0o750
+
+
+def test_a_line_appended_by_hand_shows_in_the_diff(tmp_path: Path) -> None:
+    """The drift matrix's edit-sudoers case: the old file contains the whole new content."""
+    dest = tmp_path / "sudoers-like"
+    tasks = [
+        _cf("first", dest, "root ALL=(ALL) ALL\n"),
+        {"ansible.builtin.shell": f"echo '# hand edit' >> {dest}"},
+        _cf("drift", dest, "root ALL=(ALL) ALL\n", check_mode=True, diff=True),
+        {"ansible.builtin.set_fact": {"results": {"drift": "{{ drift }}"}}},
+    ]
+    r = run_tasks(tmp_path, tasks)
+    assert r["drift"]["changed"] is True
+    assert r["drift"]["diff"][-1]["before"] == "root ALL=(ALL) ALL\n# hand edit\n"
+    assert r["drift"]["diff"][-1]["after"] == "root ALL=(ALL) ALL\n"
