@@ -24,10 +24,7 @@ class ActionModule(ActionBase):
         names = args.get("name")
         if isinstance(names, str):
             names = [n.strip() for n in names.split(",") if n.strip()]
-        if not names:
-            result.update(failed=True, msg="deb_packages: name is empty (nothing to install or check)")
-            return result
-        # The query runs the module itself (read-only, also in check mode).
+        # The query runs the module itself (read-only, also in check mode; it refuses an empty name).
         query = self._execute_module(
             module_name="vectorweight.shai.deb_packages", module_args={"name": names}, task_vars=task_vars
         )

@@ -30,8 +30,7 @@ class ActionModule(ActionBase):
             return result
         enabled = args.get("enabled")
         enabled = None if enabled is None else boolean(enabled, strict=True)
-        daemon_reload = boolean(args.get("daemon_reload", False), strict=True)
-        if satisfied(query["unit"], enabled=enabled, state=args.get("state"), daemon_reload=daemon_reload):
+        if satisfied(query["unit"], enabled=enabled, state=args.get("state")):
             result.update(changed=False, unit=query["unit"], systemd_service_ran=False, name=args["name"])
             return result
         applied = self._execute_module(

@@ -26,8 +26,11 @@ def parse_show(out):
     return props
 
 
-def satisfied(props, enabled=None, state=None, daemon_reload=False):
-    """True when systemd_service with these arguments would change nothing (no reload needed)."""
+def satisfied(props, enabled=None, state=None):
+    """True when systemd_service with these arguments would change nothing.
+
+    No daemon_reload argument: systemd itself says whether this unit needs one (NeedDaemonReload).
+    """
     if props.get("LoadState") != "loaded" or props.get("NeedDaemonReload") != "no":
         return False
     if state not in (None, "started", "stopped"):
@@ -38,5 +41,4 @@ def satisfied(props, enabled=None, state=None, daemon_reload=False):
         return False
     if state == "stopped" and props.get("ActiveState") != "inactive":
         return False
-    del daemon_reload  # systemd says whether this unit needs one (NeedDaemonReload)
     return True

@@ -185,6 +185,8 @@ def main():
         module.fail_json(msg="config_file: dest must be an absolute path: %s" % dest)
     if p["validate"] is not None and "%s" not in p["validate"]:
         module.fail_json(msg="config_file: validate must contain %%s (the file to check): %s" % p["validate"])
+    wanted = to_bytes(p["content"], errors="surrogate_or_strict")
+    result = {"dest": dest, "checksum": hashlib.sha1(wanted).hexdigest()}
     directory = os.path.dirname(dest)
     dir_changed, dir_diffs = False, []
     if p["directory_mode"] is not None:
@@ -193,22 +195,16 @@ def main():
         )
     if not os.path.isdir(directory):
         if module.check_mode:  # created by an earlier task (or above) in a real run: the file would be new
-            new_file = {
-                "changed": True,
-                "dest": dest,
-                "content_changed": True,
-                "checksum": hashlib.sha1(to_bytes(p["content"], errors="surrogate_or_strict")).hexdigest(),
-            }
+            result.update(changed=True, content_changed=True)
             if module._diff:
-                new_file.update(diff=dir_diffs, diff_before_b64="")
-            module.exit_json(**new_file)
+                result.update(diff=dir_diffs, diff_before_b64="")
+            module.exit_json(**result)
         module.fail_json(msg="config_file: the directory of %s does not exist" % dest)
     if os.path.isdir(dest):
         module.fail_json(msg="config_file: %s is a directory" % dest)
-    wanted = to_bytes(p["content"], errors="surrogate_or_strict")
     current = _read(dest)
     content_changed = current != wanted
-    result = {"dest": dest, "content_changed": content_changed, "checksum": hashlib.sha1(wanted).hexdigest()}
+    result["content_changed"] = content_changed
     file_args = module.load_file_common_arguments(
         {"path": dest, "owner": p["owner"], "group": p["group"], "mode": p["mode"]}
     )

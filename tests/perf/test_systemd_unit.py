@@ -18,7 +18,7 @@ def _with(**changes: str) -> dict[str, str]:
 
 
 def test_converged_unit_needs_nothing() -> None:
-    assert satisfied(RUNNING, enabled=True, state="started", daemon_reload=True)
+    assert satisfied(RUNNING, enabled=True, state="started")
     assert satisfied(RUNNING, enabled=True)  # state left alone (a container's timesyncd)
     assert satisfied(_with(ActiveState="inactive", UnitFileState="disabled"), enabled=False, state="stopped")
 
