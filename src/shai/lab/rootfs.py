@@ -38,7 +38,7 @@ PACKAGES: tuple[str, ...] = (
 # How often a long build step reports that it is still going (and what it is doing).
 PROGRESS_EVERY_S = 30.0
 # Bump when the post-install customisation below changes.
-RECIPE_REVISION = 1
+RECIPE_REVISION = 2
 MARKER = ".shai-rootfs"
 
 
@@ -113,6 +113,12 @@ def _customise(root: Path, run: Callable[[list[str]], None]) -> None:
         "[Install]\nWantedBy=multi-user.target\n"
     )
     run(["chroot", str(root), "systemctl", "enable", "shai-ssh-hostkeys.service"])
+    # root's user manager lingers: without it, logind stops user@0.service when Ansible's last
+    # ssh session closes, and inside a container that stop can hang until its timeout (~2 min,
+    # "Processes still around after final SIGKILL") while every new root login waits for it.
+    linger = root / "var" / "lib" / "systemd" / "linger"
+    linger.mkdir(parents=True, exist_ok=True)
+    (linger / "root").write_text("")
 
 
 def _last_step(log: Path) -> str:
