@@ -34,8 +34,10 @@ def ensure_directory(module, path, owner, group, mode, diffs, created):
     ``diffs`` receives one before/after entry per change; ``created`` every directory created
     (parents included), also in check mode.
     """
-    if path in created:  # check mode: an earlier entry would have created it as a parent
-        return False
+    if module.check_mode and path in created:
+        # an earlier entry would have created it as a parent (with that entry's attributes):
+        # the real run creates it, then applies this entry's owner, group and mode
+        return True
     if os.path.lexists(path) and not os.path.isdir(path):
         module.fail_json(msg="%s exists and is not a directory; nothing was changed for it" % path)
     file_args = module.load_file_common_arguments(

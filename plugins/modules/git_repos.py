@@ -130,9 +130,10 @@ class _Run(object):
         self.git = module.get_bin_path("git", required=True)
         self.created, self.changes, self.diffs = [], [], []
 
-    def change(self, what, before, after):
+    def change(self, what, before, after, header=None):
         self.changes.append(what)
-        self.diffs.append({"before": before + "\n", "after": after + "\n", "before_header": what, "after_header": what})
+        header = header or what
+        self.diffs.append({"before": before + "\n", "after": after + "\n", "before_header": header, "after_header": header})
 
     def git_out(self, argv, ok=(0,)):
         rc, out, err = self.module.run_command([self.git] + argv)
@@ -167,7 +168,7 @@ def _repository(run, path, existing):
         else:
             now = _SET_BY_SHARED.get(key.lower(), "")
         if now != "true":
-            run.change("%s: %s=true" % (path, key), "%s=%s" % (key, now or "unset"), "%s=true" % key)
+            run.change("%s: %s=true" % (path, key), "%s=%s" % (key, now or "unset"), "%s=true" % key, "%s/config" % path)
             if not check:
                 run.git_out(["config", "--file", config, key, "true"])
     if p["export"]:

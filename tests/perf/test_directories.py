@@ -70,3 +70,28 @@ def test_create_correct_and_report(tmp_path: Path) -> None:
     assert r["notdir"]["failed"] is True and "plainfile exists and is not a directory" in r["notdir"]["msg"]
     assert r["relative"]["failed"] is True and "not an absolute path: rel/path" in r["relative"]["msg"]
     assert r["empty"]["failed"] is True and "paths is empty" in r["empty"]["msg"]
+
+
+def test_an_entry_created_as_an_earlier_entrys_parent_gets_its_own_attributes(tmp_path: Path) -> None:
+    # ollama's shape: the missing parents of the models directory (0755) come first, then the
+    # home, which is one of those parents, with its own mode; the real run must apply it.
+    home = tmp_path / "var" / "lib" / "ollama"
+    paths: list[Any] = [str(home / "models" / "x"), {"path": str(home), "mode": "0750"}]
+    tasks = [
+        _task("check_first", paths, check_mode=True),
+        _task("first", paths),
+        _task("second", paths),
+        {
+            "ansible.builtin.set_fact": {
+                "results": {k: "{{ " + k + " }}" for k in ("check_first", "first", "second")}
+            }
+        },
+    ]
+    r = run_tasks(tmp_path, tasks)
+    assert _mode(home) == "0o750"
+    assert (
+        r["check_first"]["changed_paths"]
+        == r["first"]["changed_paths"]
+        == [str(home / "models" / "x"), str(home)]
+    )
+    assert r["second"]["changed"] is False
