@@ -18,8 +18,8 @@ description:
     one has the O(receive_settings) set, carries C(git-daemon-export-ok) when O(export=true),
     and is listed in git's system-wide C(safe.directory) when O(safe_directory=true).
   - An existing repository is never re-initialised, and its history is never touched.
-  - One module run for what is otherwise a dozen (C(group) and C(user) stay separate:
-    M(ansible.builtin.group), M(ansible.builtin.user)).
+  - One module run for what is otherwise a dozen. The git user and group are not created here
+    (M(ansible.builtin.group), M(ansible.builtin.user)).
 author:
   - vectorweight (@vectorweight)
 options:
