@@ -106,7 +106,7 @@ changes:
   returned: always
   type: list
   elements: str
-  sample: ["/srv/git/platform.git: receive.denyDeletes=true (was unset)"]
+  sample: ["/srv/git/platform.git: receive.denyDeletes=true"]
 """
 
 import os
@@ -141,14 +141,22 @@ class _Run(object):
             self.module.fail_json(msg="git %s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()))
         return rc, out
 
-    def attrs(self, path, mode):
+    def directory(self, path, what):
+        """The root or a repository directory: created (the root) or corrected, as ``directories`` does."""
+        p, diffs = self.module.params, []
+        if ensure_directory(self.module, path, p["owner"], p["group"], p["mode"], diffs, []):
+            self.changes.append("%s: %s" % (path, what))
+            self.diffs.extend(diffs)
+
+    def file_attrs(self, path, mode):
         p = self.module.params
         diff = {"before": {"path": path}, "after": {"path": path}}
         args = self.module.load_file_common_arguments(
             {"path": path, "owner": p["owner"], "group": p["group"], "mode": mode, "follow": True}
         )
         if self.module.set_fs_attributes_if_different(args, False, diff=diff, expand=False):
-            self.change("%s: owner/group/mode" % path, repr(diff["before"]), repr(diff["after"]))
+            self.changes.append("%s: owner/group/mode" % path)
+            self.diffs.append(diff)
 
 
 def _repository(run, path, existing):
@@ -160,7 +168,7 @@ def _repository(run, path, existing):
         if not check:
             run.git_out(["init", "--quiet", "--bare", "--shared=group", "--initial-branch=" + p["default_branch"], path])
     if made:
-        run.attrs(path, p["mode"])
+        run.directory(path, "owner/group/mode")
     config = os.path.join(path, "config")
     for key in p["receive_settings"]:
         if made:
@@ -179,7 +187,7 @@ def _repository(run, path, existing):
             if not check:
                 atomic_write(marker, b"")
         if present or not check:
-            run.attrs(marker, "0644")
+            run.file_attrs(marker, "0644")
 
 
 def main():
@@ -207,9 +215,7 @@ def main():
         module.fail_json(msg="git_repos: names must be plain names without .git, '/' or '..': %s" % ", ".join(bad))
     run = _Run(module)
     root = os.path.normpath(p["root"])
-    dir_diffs, dir_created = [], []
-    if ensure_directory(module, root, p["owner"], p["group"], p["mode"], dir_diffs, dir_created):
-        run.change("%s: repository root" % root, repr(dir_diffs[0]["before"]), repr(dir_diffs[0]["after"]))
+    run.directory(root, "repository root")
     paths = [os.path.join(root, n + ".git") for n in p["names"]]
     for path in paths:
         _repository(run, path, os.path.isfile(os.path.join(path, "HEAD")))
